@@ -48,11 +48,11 @@ closedirp(DIR **d)
 #define _cleanup_err_ _cleanup_(mini_err_freep)
 
 /* Returns *pp and leaves NULL behind, so the cleanup attribute no longer frees it. */
-#define steal_ptr(pp)                                                                              \
-	({                                                                                         \
-		__typeof__(*(pp)) _p = *(pp);                                                      \
-		*(pp) = NULL;                                                                      \
-		_p;                                                                                \
+#define steal_ptr(pp)                         \
+	({                                    \
+		__typeof__(*(pp)) _p = *(pp); \
+		*(pp) = NULL;                 \
+		_p;                           \
 	})
 
 static inline int

@@ -103,10 +103,22 @@ const char *
 mini_code_name(int code)
 {
 	static const char *const names[] = {
-		"OK",		    "Canceled",		"Unknown",	     "InvalidArgument",
-		"DeadlineExceeded", "NotFound",		"AlreadyExists",     "PermissionDenied",
-		"ResourceExhausted", "FailedPrecondition", "Aborted",	     "OutOfRange",
-		"Unimplemented",    "Internal",		"Unavailable",	     "DataLoss",
+		"OK",
+		"Canceled",
+		"Unknown",
+		"InvalidArgument",
+		"DeadlineExceeded",
+		"NotFound",
+		"AlreadyExists",
+		"PermissionDenied",
+		"ResourceExhausted",
+		"FailedPrecondition",
+		"Aborted",
+		"OutOfRange",
+		"Unimplemented",
+		"Internal",
+		"Unavailable",
+		"DataLoss",
 		"Unauthenticated",
 	};
 	static __thread char buf[32];

@@ -117,7 +117,8 @@ recv_fd(int sock, int *out, struct mini_err **err)
 	cmsg = CMSG_FIRSTHDR(&msg);
 	if (n == 0 || cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS ||
 	    cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-		return mini_err_set(err, EBADMSG, "receive fd from socket %d: no fd in message", sock);
+		return mini_err_set(err, EBADMSG, "receive fd from socket %d: no fd in message",
+				    sock);
 	memcpy(out, CMSG_DATA(cmsg), sizeof(int));
 	return 0;
 }

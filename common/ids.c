@@ -21,8 +21,8 @@ id_validate(const char *id, const char *what, struct mini_err **err)
 		return mini_err_setc(err, MINI_E_INVALID, EINVAL, "%s must not be empty", what);
 	len = strlen(id);
 	if (len > ID_MAX)
-		return mini_err_setc(err, MINI_E_INVALID, EINVAL, "%s %.20s...: longer than %d characters",
-				     what, id, ID_MAX);
+		return mini_err_setc(err, MINI_E_INVALID, EINVAL,
+				     "%s %.20s...: longer than %d characters", what, id, ID_MAX);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)id[i];
 

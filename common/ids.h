@@ -5,8 +5,8 @@
 
 #include "err.h"
 
-/* Returns 0 if id is valid, else -EINVAL with an error naming the id and what is wrong. `what` names
- * the kind of id in the message ("container id", "exec id"). */
+/* Returns 0 if id is valid, else -EINVAL with an error naming the id and what is wrong. `what`
+ * names the kind of id in the message ("container id", "exec id"). */
 int id_validate(const char *id, const char *what, struct mini_err **err);
 
 #endif

@@ -76,8 +76,7 @@ sb_puts(struct sbuf *b, const char *s)
 		sb_putc(b, *s++);
 }
 
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 sb_printf(struct sbuf *b, const char *fmt, ...)
@@ -290,11 +289,13 @@ mini_log(enum mini_log_level level, const struct mini_log_field *extra, size_t n
 		all[n++] = extra[i];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (logger.format == MINI_LOG_JSON)
-		len = mini_log_format_json(line, sizeof(line), ts.tv_sec * 1000000000LL + ts.tv_nsec,
-					   level, msg, all, n);
+		len = mini_log_format_json(line, sizeof(line),
+					   ts.tv_sec * 1000000000LL + ts.tv_nsec, level, msg, all,
+					   n);
 	else
-		len = mini_log_format_text(line, sizeof(line), ts.tv_sec * 1000000000LL + ts.tv_nsec,
-					   level, msg, all, n);
+		len = mini_log_format_text(line, sizeof(line),
+					   ts.tv_sec * 1000000000LL + ts.tv_nsec, level, msg, all,
+					   n);
 	if (write(logger.fd, line, len) != (ssize_t)len)
 		logger.dropped++;
 	errno = saved;

@@ -33,10 +33,10 @@ void mini_log(enum mini_log_level level, const struct mini_log_field *extra, siz
 #define log_error(...) mini_log(MINI_LOG_ERROR, NULL, 0, __VA_ARGS__)
 #define log_warn(...) mini_log(MINI_LOG_WARN, NULL, 0, __VA_ARGS__)
 #define log_info(...) mini_log(MINI_LOG_INFO, NULL, 0, __VA_ARGS__)
-#define log_debug(...)                                                                             \
-	do {                                                                                       \
-		if (mini_log_get_level() >= MINI_LOG_DEBUG)                                        \
-			mini_log(MINI_LOG_DEBUG, NULL, 0, __VA_ARGS__);                            \
+#define log_debug(...)                                                  \
+	do {                                                            \
+		if (mini_log_get_level() >= MINI_LOG_DEBUG)             \
+			mini_log(MINI_LOG_DEBUG, NULL, 0, __VA_ARGS__); \
 	} while (0)
 
 /* Formatting, exposed for tests and for callers that write elsewhere. Each writes at most cap-1

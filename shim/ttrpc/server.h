@@ -1,9 +1,10 @@
 /* A ttrpc server on a libuv loop over unix sockets.
  *
  * Requests are dispatched by (service, method) to registered handlers. A handler answers at once or
- * later: it keeps the struct ttrpc_request and calls exactly one ttrpc_reply*() function whenever it
- * is ready (a parked request, as Task.Wait needs). Other requests on the same or other connections
- * keep flowing meanwhile, and replies go out in any order, each tagged with its stream id.
+ * later: it keeps the struct ttrpc_request and calls exactly one ttrpc_reply*() function whenever
+ * it is ready (a parked request, as Task.Wait needs). Other requests on the same or other
+ * connections keep flowing meanwhile, and replies go out in any order, each tagged with its stream
+ * id.
  *
  * A reply to a request whose connection has closed is dropped quietly (the request object is freed
  * all the same), so owners of parked requests never need to track connections.

@@ -19,11 +19,13 @@ main(void)
 	       "logrus text: quoted msg, sorted fields, quoting only when needed");
 	mini_log_format_text(buf, sizeof(buf), t, MINI_LOG_WARN, "tab\there \"q\"\n", NULL, 0);
 	is_str(buf,
-	       "time=\"2026-11-22T17:30:01.123456789Z\" level=warning msg=\"tab\\there \\\"q\\\"\\n\"\n",
+	       "time=\"2026-11-22T17:30:01.123456789Z\" level=warning msg=\"tab\\there "
+	       "\\\"q\\\"\\n\"\n",
 	       "logrus text escapes like Go %%q");
 	mini_log_format_json(buf, sizeof(buf), t, MINI_LOG_ERROR, "bad \"x\"\x01", NULL, 0);
 	is_str(buf,
-	       "{\"level\":\"error\",\"msg\":\"bad \\\"x\\\"\\u0001\",\"time\":\"2026-11-22T17:30:01.123456789Z\"}\n",
+	       "{\"level\":\"error\",\"msg\":\"bad "
+	       "\\\"x\\\"\\u0001\",\"time\":\"2026-11-22T17:30:01.123456789Z\"}\n",
 	       "json escapes");
 	ok(mini_log_needs_quoting("") && !mini_log_needs_quoting("a-b.c/d@e^f+g_h") &&
 		   mini_log_needs_quoting("a=b"),
