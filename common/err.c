@@ -12,7 +12,7 @@ mini_err_ret(const struct mini_err *err)
 	return err && err->errnum > 0 ? -err->errnum : -EIO;
 }
 
-static int
+__attribute__((format(printf, 4, 0))) static int
 err_vset(struct mini_err **err, int code, int errnum, const char *fmt, va_list ap)
 {
 	struct mini_err *e = xcalloc(1, sizeof(*e));
