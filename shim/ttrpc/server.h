@@ -9,11 +9,17 @@
  * A reply to a request whose connection has closed is dropped quietly (the request object is freed
  * all the same), so owners of parked requests never need to track connections.
  *
- * Errors the server answers by itself: unknown service or method → Unimplemented (12); a frame over
- * TTRPC_MAX_MESSAGE → ResourceExhausted (8), the data skipped; an even stream id → InvalidArgument
- * (3); a payload that does not decode as ttrpc.Request → Internal (13) ... or a closed connection
- * when the byte stream cannot be resynchronised. Peers whose SO_PEERCRED uid/gid differ from our
- * euid/egid are refused at accept. */
+ * Errors the server answers by itself, with the Go server's messages: unknown service or method →
+ * Unimplemented (12) "service <name>" / "method <name>"; a frame over TTRPC_MAX_MESSAGE →
+ * ResourceExhausted (8), the data skipped; a payload that does not decode as ttrpc.Request →
+ * InvalidArgument (3) "unmarshal request error: ..."; an even stream id → InvalidArgument (3).
+ * Response and data frames sent to the server are ignored. A frame of a type ttrpc never defined
+ * means the peer does not speak ttrpc (the lengths are garbage too): its connection is closed.
+ * Peers whose SO_PEERCRED uid/gid differ from our euid/egid are refused at accept.
+ *
+ * Replies are written in the order they are given, each frame whole. While more than 1 MiB of
+ * replies waits on a connection the server stops reading from it (backpressure); a connection
+ * with more than 64 MiB waiting is closed. */
 #ifndef MINI_TTRPC_SERVER_H
 #define MINI_TTRPC_SERVER_H
 
@@ -37,12 +43,14 @@ void ttrpc_server_register(struct ttrpc_server *srv, const char *service, const 
 
 /* Serves on an already bound and listening unix socket fd (takes fd). */
 int ttrpc_server_listen_fd(struct ttrpc_server *srv, int fd, struct mini_err **err);
-/* Binds path (mode 0600; an existing file is an error), listens and serves. */
+/* Binds path ("unix://" prefix accepted; mode 0600; an existing file is an error, of class
+ * AlreadyExists), listens and serves. The socket file is not removed by ttrpc_server_close. */
 int ttrpc_server_listen_path(struct ttrpc_server *srv, const char *path, struct mini_err **err);
 
-/* Stops accepting, lets queued replies flush (at most timeout_ms), closes every connection, and
- * calls done(data) once all handles are closed; then frees srv. Parked requests stay valid: their
- * replies are dropped. */
+/* Stops accepting and reading, lets queued replies flush (at most timeout_ms), closes every
+ * connection, and calls done(data) once all handles are closed; then frees srv. May be called from
+ * a handler (reply first, then close: the reply is flushed). Parked requests stay valid: their
+ * replies are sent while their connection is still flushing, dropped after. */
 void ttrpc_server_close(struct ttrpc_server *srv, unsigned timeout_ms, void (*done)(void *),
 			void *data);
 
@@ -62,7 +70,8 @@ void ttrpc_reply(struct ttrpc_request *req, const ProtobufCMessage *msg);
 /* Replies with a status code and message, empty payload. Frees req. */
 void ttrpc_reply_status(struct ttrpc_request *req, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Replies with the error's gRPC class and rendered message. Frees req; takes and frees err. */
+/* Replies with the error's gRPC class (mini_err_grpc_code; never OK) and rendered message. Frees
+ * req; takes and frees err. */
 void ttrpc_reply_err(struct ttrpc_request *req, struct mini_err *err);
 
 #endif
