@@ -217,7 +217,8 @@ mini_log_format_text(char *buf, size_t cap, long long t_ns, enum mini_log_level 
 
 	if (n > 64)
 		n = 64;
-	memcpy(sorted, fields, n * sizeof(*fields));
+	if (n)
+		memcpy(sorted, fields, n * sizeof(*fields));
 	qsort(sorted, n, sizeof(*sorted), cmp_field);
 	format_time(ts, sizeof(ts), t_ns);
 	sb_printf(&b, "time=\"%s\" level=%s msg=", ts, level_names[level]);
