@@ -1,0 +1,489 @@
+/* The container's filesystem (init steps C4 and C6): rootfs propagation, the rootfs bind, every
+ * config.json mount, pivot_root, and the read-only and masked paths. Every destination is
+ * resolved inside the rootfs (paths.c) and mounted through its /proc/self/fd name. */
+#include "cleanup.h"
+#include "fs.h"
+#include "init.h"
+#include "mount_opts.h"
+#include "paths.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Flags a bind remount must keep: in a user namespace, dropping a locked one fails with EPERM. */
+static unsigned long
+locked_flags(const char *target)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (statvfs(target, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+static int
+remount_bind(const char *target, const char *dest, unsigned long flags, struct mini_err **err)
+{
+	unsigned long f = MS_BIND | MS_REMOUNT | flags;
+
+	if (mount(NULL, target, NULL, f, NULL) == 0)
+		return 0;
+	if (errno == EPERM && mount(NULL, target, NULL, f | locked_flags(target), NULL) == 0)
+		return 0;
+	return mini_err_set(err, errno, "remount %s", dest);
+}
+
+/* After a mount at dest, the fd opened before it names the covered directory: reopen to get the
+ * new mount on top. */
+static int
+reopen_dest(int rootfd, const char *dest, struct mini_err **err)
+{
+	return open_in_root(rootfd, dest, O_PATH, err);
+}
+
+/* Propagation changes and recursive attributes after the mount. */
+static int
+finish_mount(int rootfd, const char *dest, const struct mount_opts *o, struct mini_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[64];
+	size_t i;
+
+	if (o->n_prop == 0 && o->attr_set == 0 && o->attr_clr == 0)
+		return 0;
+	fd = reopen_dest(rootfd, dest, err);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < o->n_prop; i++)
+		if (mount(NULL, fd_path(fd, buf, sizeof(buf)), NULL, o->prop[i], NULL) < 0)
+			return mini_err_set(err, errno, "set propagation of %s", dest);
+	if (o->attr_set || o->attr_clr) {
+		struct mount_attr attr = { .attr_set = o->attr_set, .attr_clr = o->attr_clr };
+
+		if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+			return mini_err_set(err, errno, "set recursive attributes of %s", dest);
+	}
+	return 0;
+}
+
+static char *
+bind_source(const struct init_config *c, const char *src)
+{
+	if (src == NULL || src[0] == '\0')
+		return NULL;
+	if (src[0] == '/')
+		return xstrdup(src);
+	return path_join(c->bundle, src);
+}
+
+static int
+mount_bind(const struct init_config *c, int rootfd, const struct spec_mount *m,
+	   const struct mount_opts *o, struct mini_err **err)
+{
+	_cleanup_free_ char *src = bind_source(c, m->source);
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	char buf[64];
+	unsigned long extra;
+
+	if (src == NULL)
+		return mini_err_set(err, EINVAL, "bind mount on %s: source missing",
+				    m->destination);
+	if (stat(src, &st) < 0)
+		return mini_err_set(err, errno, "bind mount source %s", src);
+	fd = mkdir_in_root(rootfd, m->destination, 0755, !S_ISDIR(st.st_mode), err);
+	if (fd < 0)
+		return fd;
+	if (mount(src, fd_path(fd, buf, sizeof(buf)), NULL, MS_BIND | (o->flags & MS_REC), NULL) <
+	    0)
+		return mini_err_set(err, errno, "bind mount %s on %s", src, m->destination);
+	close(steal_fd(&fd));
+	/* A bind mount ignores every other flag; they need a remount of the new mount. */
+	extra = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	if (extra) {
+		int ret;
+
+		fd = reopen_dest(rootfd, m->destination, err);
+		if (fd < 0)
+			return fd;
+		ret = remount_bind(fd_path(fd, buf, sizeof(buf)), m->destination, extra, err);
+		if (ret < 0)
+			return ret;
+	}
+	return finish_mount(rootfd, m->destination, o, err);
+}
+
+/* cgroup v1 without a cgroup namespace, as runc: a tmpfs with one read-only bind of the
+ * container's own directory per hierarchy. With a cgroup namespace, real cgroup mounts. */
+static int
+mount_cgroup_v1(const struct init_config *c, int rootfd, const struct spec_mount *m,
+		const struct mount_opts *o, struct mini_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned long base = o->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	char buf[64];
+	size_t i;
+	int ret;
+
+	fd = mkdir_in_root(rootfd, m->destination, 0755, false, err);
+	if (fd < 0)
+		return fd;
+	if (mount("tmpfs", fd_path(fd, buf, sizeof(buf)), "tmpfs", base, "mode=755") < 0)
+		return mini_err_set(err, errno, "mount tmpfs on %s", m->destination);
+	for (i = 0; c->cg && i < c->cg->n_hiers; i++) {
+		const struct cgroup_hier *h = &c->cg->hiers[i];
+		const char *name = strrchr(h->mountpoint, '/');
+		_cleanup_free_ char *sub = NULL;
+		_cleanup_close_ int sfd = -1;
+
+		if (h->optional || name == NULL)
+			continue;
+		sub = path_join(m->destination, name + 1);
+		sfd = mkdir_in_root(rootfd, sub, 0755, false, err);
+		if (sfd < 0)
+			return sfd;
+		fd_path(sfd, buf, sizeof(buf));
+		if (c->new_cgroupns) {
+			if (mount("cgroup", buf, "cgroup", o->flags & ~(MS_BIND | MS_REC),
+				  h->name) < 0)
+				return mini_err_set(err, errno, "mount cgroup %s on %s", h->name,
+						    sub);
+		} else {
+			if (mount(h->dir, buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+				return mini_err_set(err, errno, "bind cgroup %s on %s", h->dir,
+						    sub);
+			close(steal_fd(&sfd));
+			sfd = reopen_dest(rootfd, sub, err);
+			if (sfd < 0)
+				return sfd;
+			ret = remount_bind(fd_path(sfd, buf, sizeof(buf)), sub,
+					   o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT), err);
+			if (ret < 0)
+				return ret;
+		}
+		/* "cpu,cpuacct" is also reachable as "cpu" and "cpuacct". */
+		if (strchr(name + 1, ',')) {
+			_cleanup_free_ char *list = xstrdup(name + 1);
+			_cleanup_close_ int dfd = open_in_root(rootfd, m->destination, O_PATH, err);
+			char *tok, *save = NULL;
+
+			if (dfd < 0)
+				return dfd;
+			for (tok = strtok_r(list, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
+				if (symlinkat(name + 1, dfd, tok) < 0 && errno != EEXIST)
+					return mini_err_set(err, errno, "symlink %s/%s", sub, tok);
+		}
+	}
+	return 0;
+}
+
+static int
+mount_cgroup(const struct init_config *c, int rootfd, const struct spec_mount *m,
+	     const struct mount_opts *o, struct mini_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	bool v2 = c->cg ? c->cg->ops->mode == CGROUP_MODE_V2 : strcmp(m->type, "cgroup2") == 0;
+	unsigned long flags = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	const char *dir;
+	char buf[64];
+	int ret;
+
+	if (!v2 && strcmp(m->type, "cgroup") == 0)
+		return mount_cgroup_v1(c, rootfd, m, o, err);
+	fd = mkdir_in_root(rootfd, m->destination, 0755, false, err);
+	if (fd < 0)
+		return fd;
+	fd_path(fd, buf, sizeof(buf));
+	dir = c->cg ? cgroup_dir_for(c->cg, NULL) : NULL;
+	if (c->new_cgroupns || dir == NULL) {
+		if (mount("cgroup2", buf, "cgroup2", flags, NULL) < 0)
+			return mini_err_set(err, errno, "mount cgroup2 on %s", m->destination);
+		return finish_mount(rootfd, m->destination, o, err);
+	}
+	/* No cgroup namespace: the container sees its own directory only. */
+	if (mount(dir, buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return mini_err_set(err, errno, "bind cgroup %s on %s", dir, m->destination);
+	close(steal_fd(&fd));
+	fd = reopen_dest(rootfd, m->destination, err);
+	if (fd < 0)
+		return fd;
+	ret = remount_bind(fd_path(fd, buf, sizeof(buf)), m->destination, flags, err);
+	if (ret < 0)
+		return ret;
+	return finish_mount(rootfd, m->destination, o, err);
+}
+
+static int
+mount_one(const struct init_config *c, int rootfd, const struct spec_mount *m,
+	  struct mini_err **err)
+{
+	_cleanup_(mount_opts_clear) struct mount_opts o;
+	_cleanup_close_ int fd = -1;
+	const char *type = m->type;
+	unsigned long flags;
+	char buf[64];
+
+	mount_opts_parse(m->options, m->options_len, &o);
+	if (o.idmap)
+		return mini_err_set(err, ENOTSUP, "mount %s: idmapped mounts are not supported",
+				    m->destination);
+	if (type && (strcmp(type, "bind") == 0 || strcmp(type, "rbind") == 0)) {
+		o.flags |= MS_BIND;
+		if (strcmp(type, "rbind") == 0)
+			o.flags |= MS_REC;
+	}
+	if (o.flags & MS_BIND)
+		return mount_bind(c, rootfd, m, &o, err);
+	if (type == NULL || type[0] == '\0' || strcmp(type, "none") == 0)
+		return mini_err_set(err, EINVAL, "mount %s: type missing", m->destination);
+	if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0)
+		return mount_cgroup(c, rootfd, m, &o, err);
+	fd = mkdir_in_root(rootfd, m->destination, 0755, false, err);
+	if (fd < 0)
+		return fd;
+	flags = o.flags & ~MS_REMOUNT;
+	if (mount(m->source ? m->source : type, fd_path(fd, buf, sizeof(buf)), type, flags,
+		  o.data) < 0) {
+		int e = errno;
+
+		/* sysfs needs a network namespace of our own; like runc, fall back to a bind of
+		 * the host's /sys. */
+		if (strcmp(type, "sysfs") == 0 && (e == EPERM || e == EBUSY)) {
+			struct spec_mount bm = *m;
+			struct mount_opts bo = o;
+
+			bm.source = (char *)"/sys";
+			bo.flags |= MS_BIND | MS_REC;
+			return mount_bind(c, rootfd, &bm, &bo, err);
+		}
+		return mini_err_set(err, e, "mount %s on %s (type %s, options %s)",
+				    m->source ? m->source : type, m->destination, type,
+				    o.data ? o.data : "");
+	}
+	return finish_mount(rootfd, m->destination, &o, err);
+}
+
+static unsigned long
+propagation_flags(const char *name)
+{
+	static const struct {
+		const char *name;
+		unsigned long flags;
+	} t[] = {
+		{ "private", MS_PRIVATE },	 { "rprivate", MS_PRIVATE | MS_REC },
+		{ "slave", MS_SLAVE },		 { "rslave", MS_SLAVE | MS_REC },
+		{ "shared", MS_SHARED },	 { "rshared", MS_SHARED | MS_REC },
+		{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+	};
+	size_t i;
+
+	for (i = 0; name && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].name, name) == 0)
+			return t[i].flags;
+	return 0;
+}
+
+/* pivot_root refuses a new root whose parent mount is shared: make that parent private. */
+static int
+make_parent_mount_private(const char *rootfs, struct mini_err **err)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ char *best = NULL;
+	size_t cap = 0, best_len = 0;
+
+	if (f == NULL)
+		return mini_err_set(err, errno, "open /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		char mnt[4096];
+		size_t len;
+
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		len = strlen(mnt);
+		if (strncmp(rootfs, mnt, len) != 0 ||
+		    !(rootfs[len] == '/' || rootfs[len] == '\0' || len == 1))
+			continue;
+		if (len >= best_len && strlen(rootfs) != len) {
+			free(best);
+			best = xstrdup(mnt);
+			best_len = len;
+		}
+	}
+	if (best && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+		return mini_err_set(err, errno, "make %s private", best);
+	return 0;
+}
+
+static bool
+dev_is_bind(const struct minirt_spec *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->mounts_len; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+
+		if (strcmp(m->destination, "/dev") != 0)
+			continue;
+		if (m->type && (strcmp(m->type, "bind") == 0 || strcmp(m->type, "rbind") == 0))
+			return true;
+		for (j = 0; j < m->options_len; j++)
+			if (strcmp(m->options[j], "bind") == 0 ||
+			    strcmp(m->options[j], "rbind") == 0)
+				return true;
+	}
+	return false;
+}
+
+int
+rootfs_prepare(const struct init_config *c, struct mini_err **err)
+{
+	const struct spec_linux *l = c->spec->linux_cfg;
+	const char *prop = l ? l->rootfs_propagation : NULL;
+	unsigned long pflags = propagation_flags(prop);
+	_cleanup_close_ int rootfd = -1;
+	size_t i;
+	int ret;
+
+	/* Nothing we mount may propagate back to the host: rslave unless told otherwise. */
+	if (pflags == 0)
+		pflags = MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, pflags, NULL) < 0)
+		return mini_err_set(err, errno, "set propagation of / to %s",
+				    prop ? prop : "rslave");
+	if (pflags & MS_SHARED) {
+		ret = make_parent_mount_private(c->rootfs, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return mini_err_set(err, errno, "bind mount rootfs %s", c->rootfs);
+	rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return mini_err_set(err, errno, "open rootfs %s", c->rootfs);
+	for (i = 0; i < c->spec->mounts_len; i++) {
+		ret = mount_one(c, rootfd, &c->spec->mounts[i], err);
+		if (ret < 0)
+			return mini_err_wrap(err, "mounts[%zu]", i);
+	}
+	if (!dev_is_bind(c->spec)) {
+		ret = dev_setup(c, rootfd, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int
+rootfs_pivot(const struct init_config *c, struct mini_err **err)
+{
+	const struct spec_linux *l = c->spec->linux_cfg;
+	unsigned long pflags = propagation_flags(l ? l->rootfs_propagation : NULL);
+
+	if (chdir(c->rootfs) < 0)
+		return mini_err_set(err, errno, "chdir to rootfs %s", c->rootfs);
+	if (c->no_pivot) {
+		if (mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return mini_err_set(err, errno, "move rootfs to /");
+		if (chroot(".") < 0)
+			return mini_err_set(err, errno, "chroot to rootfs");
+	} else {
+		/* pivot_root(".", ".") stacks the old root on top of the new one; detaching it
+		 * leaves the new root alone (pivot_root(2), NOTES). */
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return mini_err_set(err, errno, "pivot_root to %s", c->rootfs);
+		if (umount2(".", MNT_DETACH) < 0)
+			return mini_err_set(err, errno, "detach the old root");
+	}
+	if (chdir("/") < 0)
+		return mini_err_set(err, errno, "chdir to /");
+	if (pflags && mount(NULL, "/", NULL, pflags, NULL) < 0)
+		return mini_err_set(err, errno, "set propagation of the rootfs");
+	return 0;
+}
+
+int
+rootfs_finalize(const struct init_config *c, struct mini_err **err)
+{
+	if (c->spec->root_readonly && remount_bind("/", "/", MS_RDONLY, err) < 0)
+		return mini_err_wrap(err, "make the rootfs read-only");
+	return 0;
+}
+
+static int
+readonly_path(const char *path, struct mini_err **err)
+{
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return mini_err_set(err, errno, "bind %s read-only", path);
+	}
+	return remount_bind(path, path, MS_RDONLY, err);
+}
+
+static int
+masked_path(const char *path, struct mini_err **err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return mini_err_set(err, errno, "stat masked path %s", path);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
+			return mini_err_set(err, errno, "mask %s", path);
+		return 0;
+	}
+	if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+		return mini_err_set(err, errno, "mask %s", path);
+	return 0;
+}
+
+int
+rootfs_protect_paths(const struct init_config *c, struct mini_err **err)
+{
+	const struct spec_linux *l = c->spec->linux_cfg;
+	size_t i;
+	int ret;
+
+	if (l == NULL)
+		return 0;
+	for (i = 0; i < l->readonly_paths_len; i++) {
+		ret = readonly_path(l->readonly_paths[i], err);
+		if (ret < 0)
+			return ret;
+	}
+	for (i = 0; i < l->masked_paths_len; i++) {
+		ret = masked_path(l->masked_paths[i], err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
