@@ -1,0 +1,102 @@
+/* containerd-shim-mini-v2: the containerd runtime shim v2 for io.containerd.mini.v2.
+ *
+ *   … -namespace NS -address A -publish-binary B -id ID [-debug] start    (print the address)
+ *   … -namespace NS -address A -publish-binary B -id ID -bundle B delete  (clean up after a shim)
+ *   … -namespace NS -id ID -address A [-socket PATH] [-debug]            (the daemon itself)
+ *
+ * Flags are Go-style (one or two dashes, value in the next argument or after '='). Unknown flags
+ * are ignored, since newer containerds add some. */
+#include "shim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHIM_VERSION "0.1.0"
+
+struct flag {
+	const char *name;
+	const char **value; /* string flag */
+	bool *set;	    /* boolean flag */
+};
+
+static bool
+is_action(const char *s)
+{
+	return strcmp(s, "start") == 0 || strcmp(s, "delete") == 0;
+}
+
+static int
+parse(int argc, char **argv, struct shim_args *a)
+{
+	const struct flag flags[] = {
+		{ "namespace", &a->ns, NULL },	  { "id", &a->id, NULL },
+		{ "address", &a->address, NULL }, { "publish-binary", &a->publish_binary, NULL },
+		{ "bundle", &a->bundle, NULL },	  { "socket", &a->socket, NULL },
+		{ "debug", NULL, &a->debug },	  { "v", NULL, &a->version },
+		{ "version", NULL, &a->version }, { "info", NULL, &a->info },
+	};
+
+	a->argv0 = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *name, *eq;
+		const struct flag *f = NULL;
+		size_t nlen;
+
+		if (arg[0] != '-') {
+			if (a->action == NULL)
+				a->action = arg;
+			continue;
+		}
+		name = arg + (arg[1] == '-' ? 2 : 1);
+		eq = strchr(name, '=');
+		nlen = eq ? (size_t)(eq - name) : strlen(name);
+		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+			if (strlen(flags[k].name) == nlen &&
+			    strncmp(flags[k].name, name, nlen) == 0)
+				f = &flags[k];
+		if (f && f->set) {
+			*f->set = eq == NULL || strcmp(eq + 1, "false") != 0;
+			continue;
+		}
+		if (eq) {
+			if (f)
+				*f->value = eq + 1;
+			continue;
+		}
+		/* A flag that takes a value, ours or unknown: the value is the next word (unless
+		 * that word is the action, for an unknown boolean flag). */
+		if (i + 1 < argc && (f || (argv[i + 1][0] != '-' && !is_action(argv[i + 1])))) {
+			if (f)
+				*f->value = argv[i + 1];
+			i++;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct shim_args a = { 0 };
+
+	parse(argc, argv, &a);
+	if (a.version) {
+		printf("containerd-shim-mini-v2:\n  Version:  %s\n  Runtime:  "
+		       "io.containerd.mini.v2\n",
+		       SHIM_VERSION);
+		return 0;
+	}
+	if (a.info) {
+		fprintf(stderr, "-info is not supported\n");
+		return 1;
+	}
+	if (a.action == NULL)
+		return shim_serve(&a);
+	if (strcmp(a.action, "start") == 0)
+		return shim_start(&a);
+	if (strcmp(a.action, "delete") == 0)
+		return shim_delete(&a);
+	fprintf(stderr, "containerd-shim-mini-v2: unknown action %s\n", a.action);
+	return 1;
+}

@@ -1,0 +1,299 @@
+#include "mount.h"
+#include "cleanup.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UNMOUNT_BUSY_TRIES 10
+#define UNMOUNT_BUSY_SLEEP_NS (10 * 1000 * 1000)
+
+struct opt_flag {
+	const char *name;
+	bool clear;
+	unsigned long flag;
+};
+
+/* containerd's parseMountOptions table. */
+static const struct opt_flag flag_table[] = {
+	{ "async", true, MS_SYNCHRONOUS },
+	{ "atime", true, MS_NOATIME },
+	{ "bind", false, MS_BIND },
+	{ "defaults", false, 0 },
+	{ "dev", true, MS_NODEV },
+	{ "diratime", true, MS_NODIRATIME },
+	{ "dirsync", false, MS_DIRSYNC },
+	{ "exec", true, MS_NOEXEC },
+	{ "mand", false, MS_MANDLOCK },
+	{ "noatime", false, MS_NOATIME },
+	{ "nodev", false, MS_NODEV },
+	{ "nodiratime", false, MS_NODIRATIME },
+	{ "noexec", false, MS_NOEXEC },
+	{ "nomand", true, MS_MANDLOCK },
+	{ "norelatime", true, MS_RELATIME },
+	{ "nostrictatime", true, MS_STRICTATIME },
+	{ "nosuid", false, MS_NOSUID },
+	{ "rbind", false, MS_BIND | MS_REC },
+	{ "relatime", false, MS_RELATIME },
+	{ "remount", false, MS_REMOUNT },
+	{ "ro", false, MS_RDONLY },
+	{ "rw", true, MS_RDONLY },
+	{ "strictatime", false, MS_STRICTATIME },
+	{ "suid", true, MS_NOSUID },
+	{ "sync", false, MS_SYNCHRONOUS },
+};
+
+static const struct opt_flag propagation_table[] = {
+	{ "private", false, MS_PRIVATE },	{ "rprivate", false, MS_PRIVATE | MS_REC },
+	{ "shared", false, MS_SHARED },		{ "rshared", false, MS_SHARED | MS_REC },
+	{ "slave", false, MS_SLAVE },		{ "rslave", false, MS_SLAVE | MS_REC },
+	{ "unbindable", false, MS_UNBINDABLE }, { "runbindable", false, MS_UNBINDABLE | MS_REC },
+};
+
+static const struct opt_flag *
+lookup(const struct opt_flag *t, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].name, name) == 0)
+			return &t[i];
+	return NULL;
+}
+
+void
+mount_parse_options(char *const *options, size_t n, unsigned long *flags,
+		    unsigned long *propagation, char **data, bool *loop)
+{
+	size_t cap = 1, len = 0;
+	char *d;
+
+	*flags = *propagation = 0;
+	*loop = false;
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(options[i]) + 1;
+	d = xcalloc(1, cap);
+	for (size_t i = 0; i < n; i++) {
+		const char *o = options[i];
+		const struct opt_flag *f = lookup(flag_table, sizeof(flag_table) / sizeof(*f), o);
+
+		if (f) {
+			if (f->clear)
+				*flags &= ~f->flag;
+			else
+				*flags |= f->flag;
+			continue;
+		}
+		f = lookup(propagation_table, sizeof(propagation_table) / sizeof(*f), o);
+		if (f) {
+			*propagation |= f->flag;
+			continue;
+		}
+		if (strcmp(o, "loop") == 0) {
+			*loop = true;
+			continue;
+		}
+		len += (size_t)sprintf(d + len, "%s%s", len ? "," : "", o);
+	}
+	*data = d;
+}
+
+void
+mount_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Length of the longest common prefix of the ':'-separated list. */
+static size_t
+common_prefix(char **dirs, size_t n)
+{
+	size_t len = strlen(dirs[0]);
+
+	for (size_t i = 1; i < n; i++) {
+		size_t k = 0;
+
+		while (k < len && dirs[i][k] && dirs[i][k] == dirs[0][k])
+			k++;
+		len = k;
+	}
+	return len;
+}
+
+char *
+mount_compact_lowerdir(char *const *options, size_t n, char ***out, size_t *n_out)
+{
+	_cleanup_free_ char *lower = NULL, *common = NULL;
+	char **dirs = NULL, *tok, *save = NULL, **res;
+	size_t ndirs = 0, idx = n, plen, k = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(options[i], "lowerdir=", 9) == 0)
+			idx = i;
+	if (idx == n)
+		return NULL;
+	lower = xstrdup(options[idx] + 9);
+	for (tok = strtok_r(lower, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+		dirs = xrealloc(dirs, (ndirs + 1) * sizeof(*dirs));
+		dirs[ndirs++] = tok;
+	}
+	if (ndirs < 2) {
+		free(dirs);
+		return NULL;
+	}
+	/* Back to the parent of the common prefix: snapshot ids are numbers, and "snapshots/1"
+	 * and "snapshots/12" share "snapshots/1". */
+	plen = common_prefix(dirs, ndirs);
+	common = xstrndup(dirs[0], plen);
+	if (strrchr(common, '/') == NULL || strrchr(common, '/') == common) {
+		free(dirs);
+		return NULL;
+	}
+	*(strrchr(common, '/') + 1) = '\0';
+	plen = strlen(common);
+	for (size_t i = 0; i < ndirs; i++) {
+		if (strlen(dirs[i]) <= plen) {
+			free(dirs);
+			return NULL;
+		}
+	}
+	res = xcalloc(n + 1, sizeof(*res));
+	for (size_t i = 0; i < n; i++)
+		if (i != idx)
+			res[k++] = xstrdup(options[i]);
+	{
+		size_t cap = strlen(options[idx]) + 1, len;
+		char *opt = xmalloc(cap);
+
+		len = (size_t)sprintf(opt, "lowerdir=");
+		for (size_t i = 0; i < ndirs; i++)
+			len += (size_t)sprintf(opt + len, "%s%s", i ? ":" : "", dirs[i] + plen);
+		res[k++] = opt;
+	}
+	free(dirs);
+	*out = res;
+	*n_out = k;
+	return steal_ptr(&common);
+}
+
+static size_t
+options_size(char *const *options, size_t n)
+{
+	size_t s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += strlen(options[i]);
+	return s;
+}
+
+/* mount(2), from inside dir when dir is set (relative lowerdirs). The daemon is single-threaded,
+ * so a temporary chdir is safe; the previous cwd is restored. */
+static int
+mount_at(const char *dir, const char *source, const char *target, const char *type,
+	 unsigned long flags, const char *data)
+{
+	_cleanup_close_ int cwd = -1;
+	int rc, e;
+
+	if (dir == NULL)
+		return mount(source, target, type, flags, data);
+	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(dir) < 0)
+		return -1;
+	rc = mount(source, target, type, flags, data);
+	e = errno;
+	if (fchdir(cwd) < 0)
+		log_warn("restore working directory: %s", strerror(errno));
+	errno = e;
+	return rc;
+}
+
+static int
+mount_one(const struct mount_entry *m, const char *target, struct mini_err **err)
+{
+	const unsigned long ptypes = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
+	_cleanup_free_ char *data = NULL, *chdir_to = NULL;
+	char **compact = NULL, *const *opts = m->options;
+	size_t n = m->n_options, n_compact = 0;
+	unsigned long flags, prop;
+	long page = sysconf(_SC_PAGESIZE);
+	bool loop;
+	int rc = 0;
+
+	if (strcmp(m->type, "overlay") == 0 && options_size(opts, n) >= (size_t)page - 512) {
+		chdir_to = mount_compact_lowerdir(opts, n, &compact, &n_compact);
+		if (chdir_to)
+			opts = compact, n = n_compact;
+	}
+	mount_parse_options(opts, n, &flags, &prop, &data, &loop);
+	mount_strv_free(compact);
+	if (loop)
+		return mini_err_setc(err, MINI_E_UNIMPLEMENTED, 0,
+				     "mount %s on %s: loop mounts are not supported", m->source,
+				     target);
+	if (strlen(data) > (size_t)page)
+		return mini_err_set(err, EINVAL, "mount %s on %s: mount options is too long",
+				    m->source, target);
+	if (!(flags & MS_REMOUNT) || *data) {
+		rc = mount_at(chdir_to, m->source, target, m->type, flags & ~ptypes, data);
+		if (rc < 0)
+			return mini_err_set(err, errno, "mount %s (type %s) on %s", m->source,
+					    m->type, target);
+	}
+	if (prop && mount("", target, "", prop | MS_SILENT, NULL) < 0)
+		return mini_err_set(err, errno, "set propagation of %s", target);
+	if ((flags & (MS_BIND | MS_RDONLY)) == (MS_BIND | MS_RDONLY) &&
+	    mount("", target, "", (flags & ~ptypes) | MS_REMOUNT, NULL) < 0)
+		return mini_err_set(err, errno, "remount %s read-only", target);
+	return 0;
+}
+
+int
+mount_all(const struct mount_entry *m, size_t n, const char *target, struct mini_err **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (mount_one(&m[i], target, err) < 0) {
+			struct mini_err *uerr = NULL;
+
+			if (unmount_all(target, &uerr) < 0) {
+				log_warn("undo rootfs mounts: %s", uerr->msg);
+				mini_err_free(uerr);
+			}
+			return mini_err_wrap(err, "failed to mount rootfs component");
+		}
+	}
+	return 0;
+}
+
+int
+unmount_all(const char *target, struct mini_err **err)
+{
+	const struct timespec pause = { 0, UNMOUNT_BUSY_SLEEP_NS };
+	int busy = 0;
+
+	for (;;) {
+		if (umount2(target, UMOUNT_NOFOLLOW) == 0)
+			continue; /* stacked mounts: go again until none is left */
+		if (errno == EINVAL || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return mini_err_set(err, errno, "unmount %s", target);
+		if (++busy < UNMOUNT_BUSY_TRIES) {
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		/* Still busy after ~100 ms: detach, so the mount goes away once released. */
+		if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
+			return mini_err_set(err, errno, "unmount %s", target);
+		log_warn("rootfs %s was busy; detached it", target);
+		busy = 0;
+	}
+}
