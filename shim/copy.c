@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +42,16 @@ bool
 copier_finished(const struct copier *c)
 {
 	return c->finished;
+}
+
+size_t
+copier_unread(const struct copier *c)
+{
+	int n = 0;
+
+	if (c->finished || c->dst_file || c->dst < 0 || ioctl(c->dst, FIONREAD, &n) < 0 || n < 0)
+		return 0;
+	return (size_t)n;
 }
 
 unsigned long long

@@ -30,6 +30,10 @@ void copier_cancel_drain(struct copier *c);
 
 /* True once the copy has ended (EOF or error). */
 bool copier_finished(const struct copier *c);
+/* Bytes written to the destination that its reader has not taken yet (FIONREAD on a FIFO or
+ * pipe; 0 for anything else, or once the copy has ended). */
+size_t copier_unread(const struct copier *c);
+
 /* Total bytes copied. */
 unsigned long long copier_bytes(const struct copier *c);
 

@@ -19,6 +19,8 @@
 
 #define LOGGER_TERM_TIMEOUT_MS 12000
 #define OUTPUT_PIPE_SIZE (1 << 20)
+#define FLUSH_POLL_MS 5
+#define FLUSH_STALL_MS 100
 
 enum stdio_mode { MODE_NULL, MODE_PIPES, MODE_TERMINAL, MODE_BINARY };
 
@@ -39,9 +41,14 @@ struct stdio_set {
 	struct copier *in, *out[2];
 	struct logger *logger;
 	/* drain */
-	uv_timer_t timer;
-	bool timer_ready;
+	uv_timer_t timer; /* the overall deadline */
+	uv_timer_t flush; /* polls the readers' progress (phase 2) */
+	bool timers_ready;
+	int open_timers;
 	int drain_pending;
+	bool drain_eof;
+	size_t last_unread;
+	uint64_t last_progress;
 	void (*drain_cb)(void *data);
 	void *drain_data;
 	void (*ready_cb)(struct mini_err *err, void *data);
@@ -156,8 +163,10 @@ open_output(const char *path, int *out, struct mini_err **err)
 		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return mini_err_set(err, errno, "open %s", path);
+	/* As the process's pipes. Pending output at exit is still flushed to the reader before
+	 * the exit is reported (stdio_drain). Best effort. */
 	if (fifo)
-		fcntl(fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE); /* as the process's pipes: best effort */
+		fcntl(fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
 	*out = fd;
 	return 0;
 }
@@ -377,17 +386,68 @@ stdio_close_stdin(struct stdio_set *io)
 		close_fd(&io->stdin_keep);
 }
 
+/* Output the reader has not taken yet, over both FIFOs. */
+static size_t
+unread_total(const struct stdio_set *io)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 2; i++)
+		if (io->out[i])
+			n += copier_unread(io->out[i]);
+	return n;
+}
+
 static void
-drain_release(struct stdio_set *io)
+finish_drain(struct stdio_set *io)
 {
 	void (*cb)(void *) = io->drain_cb;
 
-	if (--io->drain_pending > 0 || cb == NULL)
+	if (cb == NULL)
 		return;
 	io->drain_cb = NULL;
-	if (io->timer_ready)
-		uv_timer_stop(&io->timer);
+	uv_timer_stop(&io->timer);
+	uv_timer_stop(&io->flush);
+	for (int i = 0; i < 2; i++)
+		if (io->out[i])
+			copier_cancel_drain(io->out[i]);
 	cb(io->drain_data);
+}
+
+/* Phase 2 of an exit drain: everything is in the FIFOs; wait while the reader keeps taking it,
+ * so that a client which closes its FIFOs as soon as Wait returns (ctr run does) has read the
+ * last bytes. A reader that makes no progress for FLUSH_STALL_MS is not waited for. */
+static void
+on_flush_tick(uv_timer_t *t)
+{
+	struct stdio_set *io = t->data;
+	size_t n = unread_total(io);
+	uint64_t now = uv_now(io->loop);
+
+	if (n == 0) {
+		finish_drain(io);
+		return;
+	}
+	if (n != io->last_unread) {
+		io->last_unread = n;
+		io->last_progress = now;
+	} else if (now - io->last_progress >= FLUSH_STALL_MS) {
+		finish_drain(io);
+	}
+}
+
+static void
+drain_release(struct stdio_set *io)
+{
+	if (--io->drain_pending > 0 || io->drain_cb == NULL)
+		return;
+	if (!io->drain_eof && unread_total(io) > 0) {
+		io->last_unread = unread_total(io);
+		io->last_progress = uv_now(io->loop);
+		uv_timer_start(&io->flush, on_flush_tick, FLUSH_POLL_MS, FLUSH_POLL_MS);
+		return;
+	}
+	finish_drain(io);
 }
 
 static void
@@ -399,13 +459,18 @@ on_copier_drained(void *data)
 static void
 on_drain_timeout(uv_timer_t *t)
 {
-	struct stdio_set *io = t->data;
+	finish_drain(t->data);
+}
 
-	for (int i = 0; i < 2; i++)
-		if (io->out[i])
-			copier_cancel_drain(io->out[i]);
-	io->drain_pending = 1;
-	drain_release(io);
+static void
+init_timers(struct stdio_set *io)
+{
+	if (io->timers_ready)
+		return;
+	uv_timer_init(io->loop, &io->timer);
+	uv_timer_init(io->loop, &io->flush);
+	io->timer.data = io->flush.data = io;
+	io->timers_ready = true;
 }
 
 void
@@ -416,22 +481,18 @@ stdio_drain(struct stdio_set *io, bool until_eof, unsigned timeout_ms, void (*cb
 		cb(data);
 		return;
 	}
+	init_timers(io);
 	io->drain_cb = cb;
 	io->drain_data = data;
+	io->drain_eof = until_eof;
 	io->drain_pending = 1; /* held until every copier has been asked */
-	if (!io->timer_ready && uv_timer_init(io->loop, &io->timer) == 0) {
-		io->timer.data = io;
-		io->timer_ready = true;
-	}
-	if (io->timer_ready && timeout_ms)
+	if (timeout_ms)
 		uv_timer_start(&io->timer, on_drain_timeout, timeout_ms, 0);
 	for (int i = 0; i < 2; i++) {
 		if (io->out[i] == NULL)
 			continue;
 		io->drain_pending++;
 		copier_drain(io->out[i], until_eof, on_copier_drained, io);
-		if (io->drain_cb == NULL)
-			return; /* finished inside (cannot happen while we hold the count) */
 	}
 	drain_release(io);
 }
@@ -663,7 +724,10 @@ logger_stop(struct stdio_set *io)
 static void
 on_timer_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct stdio_set *io = h->data;
+
+	if (--io->open_timers == 0)
+		free(io);
 }
 
 void
@@ -687,8 +751,10 @@ stdio_destroy(struct stdio_set *io)
 		close_fd(&io->out_dst[i]);
 	}
 	logger_stop(io);
-	if (io->timer_ready) {
+	if (io->timers_ready) {
+		io->open_timers = 2;
 		uv_close((uv_handle_t *)&io->timer, on_timer_closed);
+		uv_close((uv_handle_t *)&io->flush, on_timer_closed);
 		return;
 	}
 	free(io);

@@ -55,7 +55,11 @@ class Suite:
         self.shim = os.path.join(self.shim_dir, "containerd-shim-mini-v2")
         if not os.access(self.shim, os.X_OK):
             self.t.bail_out(f"{self.shim} is not built")
-        self.c = Containerd(shim_dir=self.shim_dir, extra_env=env)
+        # A namespace of our own: cgroups (/<ns>/<id>) and the mini runtime's state root
+        # (/run/containerd/mini/<ns>) are shared by every containerd on the machine, so runs
+        # of these tests side by side must not meet there.
+        self.c = Containerd(shim_dir=self.shim_dir, extra_env=env,
+                            namespace=f"shimtest-{prefix}-{os.getpid()}")
         try:
             self.c.start()
             self.c.import_image()
@@ -197,6 +201,10 @@ class Suite:
         for i in stale:
             subprocess.run(["runc", "--root", mini_root, "delete", "-f", i], capture_output=True)
         t.ok(not stale, "no runtime state left in the mini runtime root", diag=str(stale))
+        try:
+            os.rmdir(mini_root)
+        except OSError:
+            pass
         t.done()
 
     def fail_dump(self):

@@ -6,6 +6,9 @@ with io.containerd.mini.v2 and io.containerd.runc.v2."""
 
 import json
 import os
+import subprocess
+import tempfile
+import threading
 import time
 
 from shimtest import IMAGE, Suite, pb_bytes, pb_parse, pb_uint, shim_address, ttrpc_call
@@ -151,6 +154,68 @@ def scenario_checkpoint(s):
     s.remove(cid)
 
 
+def scenario_direct(s):
+    """The shim without containerd: the `start` action in a hand-made bundle, then Create, a
+    Wait parked before anything runs, Delete of the created (never started) task answering
+    that Wait, NotFound afterwards, and Shutdown removing the socket."""
+    t = s.t
+    d = tempfile.mkdtemp(prefix="direct-", dir=s.c.tmpdir)
+    subprocess.run(["runc", "spec"], cwd=d, check=True)
+    with open(os.path.join(d, "config.json")) as f:
+        spec = json.load(f)
+    spec["root"] = {"path": s.c.rootfs_dir, "readonly": True}
+    spec["process"]["args"] = ["/bin/sleep", "100"]
+    spec["process"]["terminal"] = False
+    ns = f"{s.c.namespace}-direct"
+    spec["linux"]["cgroupsPath"] = f"/{ns}/d1"
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(spec, f)
+    env = dict(s.c.env(), TTRPC_ADDRESS="")
+    r = subprocess.run([s.shim, "-namespace", ns, "-address", s.c.address,
+                        "-id", "d1", "start"], cwd=d, capture_output=True, env=env, timeout=10)
+    addr = r.stdout.decode()
+    t.ok(r.returncode == 0 and addr.startswith("unix:///run/containerd/s/") and not r.stderr,
+         "mini: start prints only the socket address", diag=r)
+    with open(os.path.join(d, "address")) as f:
+        t.is_(f.read(), addr, "mini: start writes the address file, no newline")
+    code, msg, pl = ttrpc_call(addr, TASK, "Create", pb_bytes(1, "d1") + pb_bytes(2, d))
+    pid = pb_parse(pl).get(1, [0])[0]
+    t.ok(code == 0 and pid > 0, "mini: Create without containerd", diag=(code, msg))
+    res = {}
+    th = threading.Thread(target=lambda: res.setdefault(
+        "wait", ttrpc_call(addr, TASK, "Wait", pb_bytes(1, "d1"), timeout=20)))
+    th.start()
+    time.sleep(0.3)
+    st = pb_parse(ttrpc_call(addr, TASK, "State", pb_bytes(1, "d1"))[2]).get(4, [0])[0]
+    t.is_(st, 1, "mini: State is CREATED while a Wait is parked")
+    code, msg, _ = ttrpc_call(addr, TASK, "Delete", pb_bytes(1, "d1"))
+    th.join(10)
+    w = res.get("wait")
+    t.ok(code == 0 and w and w[0] == 0 and pb_parse(w[2]).get(1) == [137],
+         "mini: Delete of a created task kills it and answers the parked Wait (137)",
+         diag=(code, msg, w))
+    t.is_(ttrpc_call(addr, TASK, "State", pb_bytes(1, "d1"))[0], 5,
+          "mini: NotFound after Delete")
+    ttrpc_call(addr, TASK, "Shutdown", pb_bytes(1, "d1"))
+    deadline = time.monotonic() + 5
+    while os.path.exists(addr[len("unix://"):]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    t.ok(not os.path.exists(addr[len("unix://"):]), "mini: Shutdown removes the socket")
+    t.ok(not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read(),
+         "mini: the created process is gone")
+    try:
+        os.rmdir(f"/run/containerd/mini/{ns}")
+    except OSError:
+        pass
+    for ctl in ("memory", "pids", "cpu", "cpuacct", "blkio", "devices", "freezer", "cpuset",
+                "systemd", "net_cls", "net_prio", "perf_event", "hugetlb"):
+        for sub in (f"{ns}/d1", ns):
+            try:
+                os.rmdir(os.path.join("/sys/fs/cgroup", ctl, sub))
+            except OSError:
+                pass
+
+
 def main():
     s = Suite("ctl")
     try:
@@ -159,6 +224,7 @@ def main():
                        scenario_codes):
                 s.t.run(f"{rt.name}: {fn.__name__} ran", fn, s, rt)
         s.t.run("mini: scenario_checkpoint ran", scenario_checkpoint, s)
+        s.t.run("mini: scenario_direct ran", scenario_direct, s)
         if s.t.failed:
             s.fail_dump()
     finally:
