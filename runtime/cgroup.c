@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,48 @@ cgroup_write(const char *dir, const char *file, const char *value, struct mini_e
 	if ((size_t)n != len)
 		return mini_err_set(err, EIO, "short write to %s", path);
 	return 0;
+}
+
+int
+cgroup_writef(const char *dir, const char *file, struct mini_err **err, const char *fmt, ...)
+{
+	_cleanup_free_ char *value = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&value, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return cgroup_write(dir, file, value, err);
+}
+
+bool
+word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while (p && (p = strstr(p, word)) != NULL) {
+		if ((p == list || p[-1] == ' ' || p[-1] == '\n') &&
+		    (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+bool
+cgroup_in_userns(void)
+{
+	_cleanup_free_ char *map = NULL;
+	unsigned long a, b, c;
+
+	/* The initial namespace maps every id: "0 0 4294967295". */
+	if (read_file("/proc/self/uid_map", &map, NULL, NULL) < 0)
+		return false;
+	if (sscanf(map, "%lu %lu %lu", &a, &b, &c) != 3)
+		return true;
+	return !(a == 0 && b == 0 && c == 4294967295UL);
 }
 
 int

@@ -10,6 +10,7 @@
 #include "spec.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -40,9 +41,15 @@ struct cgroup_ops {
 	const char *name; /* "v1", "v2" */
 	/* Creates the container's directories (existing ones are fine). */
 	int (*create)(struct cgroup *cg, struct mini_err **err);
-	/* Writes the resource limits; `update` is set for `minirun update` (live values). */
+	/* Writes the resource limits present in r (absent and zero values are left alone, as
+	 * runc does); `update` is set for `minirun update` (live values). Devices are not
+	 * resources here: see set_devices. */
 	int (*apply)(struct cgroup *cg, const struct spec_resources *r, bool update,
 		     struct mini_err **err);
+	/* Installs the device rules (cgroup_devices.h); create only, as runc never changes
+	 * them on update. */
+	int (*set_devices)(struct cgroup *cg, const struct spec_dev_rule *rules, size_t n,
+			   struct mini_err **err);
 	/* Moves pid (0: the caller) into every hierarchy. */
 	int (*enter)(struct cgroup *cg, pid_t pid, struct mini_err **err);
 	/* Freezes or thaws, and waits until the kernel reports the new state. */
@@ -78,8 +85,33 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, struct mini_err **err);
 
 /* Helpers for the implementations. */
 int cgroup_write(const char *dir, const char *file, const char *value, struct mini_err **err);
+/* cgroup_write of a formatted value. */
+int cgroup_writef(const char *dir, const char *file, struct mini_err **err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 int cgroup_read(const char *dir, const char *file, char **out, struct mini_err **err);
 /* rmdir of dir and every sub-directory, depth first, retrying EBUSY briefly. */
 int cgroup_rmdir_tree(const char *dir, struct mini_err **err);
+
+/* True when this process runs in a user namespace other than the initial one (as runc, the
+ * devices cgroup is then left alone: the kernel would refuse it anyway). */
+bool cgroup_in_userns(void);
+
+/* runc's v1 → v2 conversions: cpu.shares → cpu.weight, blkio.weight → io.weight (0 stays 0). */
+uint64_t cgroup_shares_to_weight(uint64_t shares);
+uint64_t cgroup_blkio_to_io_weight(uint64_t weight);
+
+/* True if the space-separated list (cgroup.controllers) has the word. */
+bool word_in(const char *list, const char *word);
+
+/* The `events --stats` line for the container: {"type":"stats","id":…,"data":{…}} in runc's
+ * format. Caller owns *out. */
+int cgroup_stats_json(const struct cgroup *cg, const char *id, char **out, struct mini_err **err);
+
+/* rdma.max lines, the same in v1 and v2. */
+int cgroup_rdma_apply(const char *dir, const struct spec_resources *r, struct mini_err **err);
+
+/* v1 resources (cgroup_v1_apply.c): the `apply` of cgroup_v1_ops. */
+int cgroup_v1_apply(struct cgroup *cg, const struct spec_resources *r, bool update,
+		    struct mini_err **err);
 
 #endif

@@ -1,6 +1,7 @@
-/* cgroup v1: one hierarchy per controller (or group of controllers) under /sys/fs/cgroup.
- * Part 1 applies memory, cpu, cpuset and pids; the other controllers come with part 2. */
+/* cgroup v1: one hierarchy per controller (or group of controllers) under /sys/fs/cgroup. The
+ * resources are written by cgroup_v1_apply.c. */
 #include "cgroup.h"
+#include "cgroup_devices.h"
 #include "cleanup.h"
 #include "fs.h"
 #include "xalloc.h"
@@ -115,116 +116,25 @@ v1_enter(struct cgroup *cg, pid_t pid, struct mini_err **err)
 }
 
 static int
-write_i64(const char *dir, const char *file, int64_t v, struct mini_err **err)
+v1_set_devices(struct cgroup *cg, const struct spec_dev_rule *rules, size_t n,
+	       struct mini_err **err)
 {
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	return cgroup_write(dir, file, buf, err);
-}
-
-static int
-apply_memory(const char *dir, const struct spec_resources *r, struct mini_err **err)
-{
+	const char *dir = cgroup_dir_for(cg, "devices");
+	char buf[64];
+	size_t i;
 	int ret;
 
-	/* memsw must stay >= limit: when raising both, the limit write fails until memsw is
-	 * raised, so retry it after memsw. */
-	bool limit = r->memory_limit_present && r->memory_limit != 0;
-	bool swap = r->memory_swap_present && r->memory_swap != 0;
-	bool limit_done = false;
-
-	if (limit && write_i64(dir, "memory.limit_in_bytes", r->memory_limit, NULL) == 0)
-		limit_done = true;
-	if (swap && (ret = write_i64(dir, "memory.memsw.limit_in_bytes", r->memory_swap, err)) < 0)
-		return ret;
-	if (limit && !limit_done &&
-	    (ret = write_i64(dir, "memory.limit_in_bytes", r->memory_limit, err)) < 0)
-		return ret;
-	if (r->memory_reservation_present && r->memory_reservation != 0) {
-		ret = write_i64(dir, "memory.soft_limit_in_bytes", r->memory_reservation, err);
-		if (ret < 0)
-			return ret;
-	}
-	if (r->memory_swappiness_present && r->memory_swappiness <= 100) {
-		ret = write_i64(dir, "memory.swappiness", (int64_t)r->memory_swappiness, err);
-		if (ret < 0)
-			return ret;
-	}
-	if (r->memory_disable_oom_killer_present && r->memory_disable_oom_killer) {
-		ret = cgroup_write(dir, "memory.oom_control", "1", err);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-static int
-apply_cpu(const char *dir, const struct spec_resources *r, struct mini_err **err)
-{
-	int ret;
-
-	if (r->cpu_shares_present && r->cpu_shares != 0) {
-		ret = write_i64(dir, "cpu.shares", (int64_t)r->cpu_shares, err);
-		if (ret < 0)
-			return ret;
-	}
-	if (r->cpu_period_present && r->cpu_period != 0) {
-		ret = write_i64(dir, "cpu.cfs_period_us", (int64_t)r->cpu_period, err);
-		if (ret < 0)
-			return ret;
-	}
-	if (r->cpu_quota_present && r->cpu_quota != 0) {
-		ret = write_i64(dir, "cpu.cfs_quota_us", r->cpu_quota, err);
-		if (ret < 0)
-			return ret;
-	}
-	if (r->cpu_rt_period_present && r->cpu_rt_period != 0) {
-		ret = write_i64(dir, "cpu.rt_period_us", (int64_t)r->cpu_rt_period, err);
-		if (ret < 0)
-			return ret;
-	}
-	if (r->cpu_rt_runtime_present && r->cpu_rt_runtime != 0) {
-		ret = write_i64(dir, "cpu.rt_runtime_us", r->cpu_rt_runtime, err);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-static int
-v1_apply(struct cgroup *cg, const struct spec_resources *r, bool update, struct mini_err **err)
-{
-	const char *dir;
-	int ret;
-
-	if (r == NULL)
+	if (cgroup_in_userns())
 		return 0;
-	dir = cgroup_dir_for(cg, "memory");
-	if (dir && (ret = apply_memory(dir, r, err)) < 0)
-		return ret;
-	dir = cgroup_dir_for(cg, "cpu");
-	if (dir && (ret = apply_cpu(dir, r, err)) < 0)
-		return ret;
-	dir = cgroup_dir_for(cg, "cpuset");
-	if (dir && r->cpu_cpus && r->cpu_cpus[0] &&
-	    (ret = cgroup_write(dir, "cpuset.cpus", r->cpu_cpus, err)) < 0)
-		return ret;
-	if (dir && r->cpu_mems && r->cpu_mems[0] &&
-	    (ret = cgroup_write(dir, "cpuset.mems", r->cpu_mems, err)) < 0)
-		return ret;
-	dir = cgroup_dir_for(cg, "pids");
-	if (dir && r->pids_limit_present && r->pids_limit != 0) {
-		/* runc: a negative limit means unlimited. */
-		if (r->pids_limit < 0)
-			ret = cgroup_write(dir, "pids.max", "max", err);
-		else
-			ret = write_i64(dir, "pids.max", r->pids_limit, err);
-		if (ret < 0)
-			return ret;
-	}
-	(void)update;
-	return 0;
+	/* runc: the devices cgroup is required, it is the container's only device fence. */
+	if (dir == NULL)
+		return mini_err_set(err, ENOENT, "no devices cgroup hierarchy is mounted");
+	/* Deny all, then the kernel replays the rules. The cgroup has no task yet. */
+	ret = cgroup_write(dir, "devices.deny", "a", err);
+	for (i = 0; ret == 0 && i < n; i++)
+		ret = cgroup_write(dir, rules[i].allow ? "devices.allow" : "devices.deny",
+				   cgroup_dev_rule_string(&rules[i], buf, sizeof(buf)), err);
+	return ret;
 }
 
 static int
@@ -297,7 +207,8 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.mode = CGROUP_MODE_V1,
 	.name = "v1",
 	.create = v1_create,
-	.apply = v1_apply,
+	.apply = cgroup_v1_apply,
+	.set_devices = v1_set_devices,
 	.enter = v1_enter,
 	.freeze = v1_freeze,
 	.is_frozen = v1_is_frozen,

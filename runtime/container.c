@@ -1,6 +1,7 @@
 /* create and start, parent side (steps P1..P5 of the protocol in init.h). */
 #include "container.h"
 #include "cgroup.h"
+#include "cgroup_devices.h"
 #include "cleanup.h"
 #include "console.h"
 #include "fs.h"
@@ -266,6 +267,21 @@ resolve_rootfs(const char *bundle, const char *root_path, struct mini_err **err)
 	return xstrdup(buf);
 }
 
+/* The devices cgroup: the config's rules and runc's defaults (cgroup_devices.h). */
+static int
+apply_devices(const struct minirt_spec *s, struct cgroup *cg, struct mini_err **err)
+{
+	_cleanup_free_ struct spec_dev_rule *rules = NULL;
+	size_t n = 0;
+	int ret;
+
+	cgroup_device_rules(s, &rules, &n);
+	ret = cg->ops->set_devices(cg, rules, n, err);
+	if (ret < 0)
+		return mini_err_wrap(err, "linux.resources.devices");
+	return 0;
+}
+
 /* The steps after the state directory exists; on failure the caller removes it. */
 static int
 create_in_dir(const struct minirt_ctx *ctx, struct state_dir *sd, const struct minirt_spec *s,
@@ -294,6 +310,9 @@ create_in_dir(const struct minirt_ctx *ctx, struct state_dir *sd, const struct m
 		return ret;
 	if (l && l->resources && (ret = (*cgp)->ops->apply(*cgp, l->resources, false, err)) < 0)
 		return mini_err_wrap(err, "linux.resources");
+	ret = apply_devices(s, *cgp, err);
+	if (ret < 0)
+		return ret;
 	ret = make_exec_fifo(sd, &fifo_fd, err);
 	if (ret < 0)
 		return ret;

@@ -92,7 +92,13 @@ minirt_container_kill(const struct minirt_ctx *ctx, const char *id, int sig, boo
 	}
 	if (status == STATUS_STOPPED)
 		return mini_err_set(err, ESRCH, "container not running");
-	return signal_pid(st->pid, st->start_time, sig, err);
+	ret = signal_pid(st->pid, st->start_time, sig, err);
+	if (ret < 0)
+		return ret;
+	/* As runc: a SIGKILLed paused container is thawed, so the kill takes effect. */
+	if (status == STATUS_PAUSED && sig == SIGKILL && st->cg)
+		st->cg->ops->freeze(st->cg, false, NULL);
+	return 0;
 }
 
 /* Kills every process of a container and waits for the init. */

@@ -1,12 +1,93 @@
 #include "security.h"
+#include "cleanup.h"
+#include "xalloc.h"
 #include "log.h"
 #include "process.h"
 #include "seccomp.h"
 #include "sync.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+static bool
+apparmor_enabled(void)
+{
+	char buf[4] = "";
+	int fd = open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return buf[0] == 'Y' && access("/sys/kernel/security/apparmor", F_OK) == 0;
+}
+
+static bool
+selinux_enabled(void)
+{
+	return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+/* The LSM checks of security_prepare (see security.h). */
+static int
+check_lsm(const struct spec_process *p, struct process_security *out, struct mini_err **err)
+{
+	if (p->apparmor_profile && p->apparmor_profile[0]) {
+		if (!apparmor_enabled())
+			return mini_err_set(err, EINVAL,
+					    "process.apparmorProfile: \"%s\" given, but AppArmor is "
+					    "not enabled on this host",
+					    p->apparmor_profile);
+		out->apparmor_profile = p->apparmor_profile;
+	}
+	if (p->selinux_label && p->selinux_label[0]) {
+		if (!selinux_enabled())
+			return mini_err_set(err, EINVAL,
+					    "process.selinuxLabel: selinux label is specified in "
+					    "config, but selinux is disabled or not supported");
+		out->selinux_label = p->selinux_label;
+	}
+	return 0;
+}
+
+static int
+write_attr(const char *file, const char *value, struct mini_err **err)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return mini_err_set(err, errno, "open %s", file);
+	n = write(fd, value, strlen(value));
+	close(fd);
+	if (n < 0)
+		return mini_err_set(err, errno, "write %s", file);
+	return 0;
+}
+
+/* Step 0's labels, for the coming execve. */
+static int
+apply_lsm(const struct process_security *s, struct mini_err **err)
+{
+	if (s->apparmor_profile) {
+		_cleanup_free_ char *v = xasprintf("exec %s", s->apparmor_profile);
+		/* The AppArmor-specific file when LSMs are stacked (Linux 5.8+). */
+		const char *f = access("/proc/thread-self/attr/apparmor/exec", F_OK) == 0 ?
+					"/proc/thread-self/attr/apparmor/exec" :
+					"/proc/thread-self/attr/exec";
+
+		if (write_attr(f, v, err) < 0)
+			return mini_err_wrap(err, "process.apparmorProfile");
+	}
+	if (s->selinux_label && write_attr("/proc/thread-self/attr/exec", s->selinux_label, err) < 0)
+		return mini_err_wrap(err, "process.selinuxLabel");
+	return 0;
+}
 
 int
 security_prepare(const struct spec_process *p, yajl_val seccomp, struct process_security *out,
@@ -16,6 +97,11 @@ security_prepare(const struct spec_process *p, yajl_val seccomp, struct process_
 	int ret;
 
 	*out = (struct process_security){ .seccomp_fd = -1 };
+	ret = check_lsm(p, out, err);
+	if (ret == 0)
+		ret = proc_sched_parse(p->scheduler, p->io_priority, &out->sched, err);
+	if (ret < 0)
+		return ret;
 	/* runc: no capabilities object means empty sets, for root too. */
 	ret = minirt_caps_parse(p->capabilities_raw, &out->caps, err);
 	if (ret < 0)
@@ -69,7 +155,11 @@ security_apply(const struct spec_process *p, const struct process_security *s, i
 	int ret;
 
 	*notify_fd = -1;
-	ret = minirt_caps_apply_bounding(&s->caps, err);
+	ret = proc_sched_apply(&s->sched, err);
+	if (ret == 0)
+		ret = apply_lsm(s, err);
+	if (ret == 0)
+		ret = minirt_caps_apply_bounding(&s->caps, err);
 	if (ret < 0)
 		return ret;
 	if (!p->no_new_privileges && (ret = load_filter(s, notify_fd, err)) < 0)

@@ -1,6 +1,7 @@
 /* The privilege steps between a process's setup and its execve(), in the one order that works
  * (see caps.h and seccomp.h):
  *
+ *   0. scheduler and I/O priority (proc_sched.h), the LSM exec label (AppArmor/SELinux)
  *   1. bounding set dropped, PR_SET_KEEPCAPS           still uid 0
  *   2. seccomp filter, when no_new_privs is off         needs CAP_SYS_ADMIN
  *   3. setgroups, setgid, setuid, umask                 process_set_user()
@@ -10,12 +11,20 @@
  *
  * The parent prepares both (capability names checked, profile compiled into a sealed memfd)
  * before any namespace exists, so a bad profile fails `create` early and the child only makes
- * syscalls. */
+ * syscalls.
+ *
+ * process.apparmorProfile and process.selinuxLabel are applied (written to the exec attribute of
+ * /proc/thread-self/attr, taking effect at execve) only when the host runs that LSM. Otherwise
+ * `create` fails before anything is made, as runc 1.1 fails (runc: "selinux label is specified
+ * in config, but selinux is disabled or not supported"; for AppArmor runc writes the attribute
+ * regardless and fails with EINVAL): a container must not silently run without the confinement
+ * its config asks for. */
 #ifndef MINIRT_SECURITY_H
 #define MINIRT_SECURITY_H
 
 #include "caps.h"
 #include "err.h"
+#include "proc_sched.h"
 #include "spec.h"
 
 #include <stdbool.h>
@@ -28,6 +37,9 @@ struct process_security {
 	bool seccomp_notify;	       /* the profile has SCMP_ACT_NOTIFY rules */
 	const char *listener_path;     /* borrowed from the spec tree */
 	const char *listener_metadata; /* borrowed from the spec tree */
+	struct proc_sched sched;
+	const char *apparmor_profile; /* borrowed; NULL or "" for none */
+	const char *selinux_label;    /* borrowed; NULL or "" for none */
 };
 
 /* Parent side: p->capabilities_raw and the linux.seccomp node (both borrowed; NULL is fine).

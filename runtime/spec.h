@@ -117,7 +117,53 @@ struct spec_kv {
 	char *key, *value;
 };
 
-/* The resources part 1 applies; the rest is kept raw for the cgroup implementations. */
+/* linux.resources.devices[]: one device cgroup rule. */
+struct spec_dev_rule {
+	bool allow;
+	char type;	     /* 'a' (all, the default), 'c' or 'b' */
+	int64_t major, minor; /* -1: any ("*") */
+	unsigned access;     /* SPEC_DEV_ACC_* bits, never 0 */
+};
+
+#define SPEC_DEV_ACC_READ 1u
+#define SPEC_DEV_ACC_WRITE 2u
+#define SPEC_DEV_ACC_MKNOD 4u
+#define SPEC_DEV_ACC_ALL 7u
+
+/* linux.resources.blockIO.weightDevice[] and the throttle lists (rate). */
+struct spec_blkio_dev {
+	int64_t major, minor;
+	bool weight_present, leaf_weight_present;
+	uint16_t weight, leaf_weight;
+	uint64_t rate;
+};
+
+enum spec_blkio_throttle {
+	SPEC_THROTTLE_READ_BPS,
+	SPEC_THROTTLE_WRITE_BPS,
+	SPEC_THROTTLE_READ_IOPS,
+	SPEC_THROTTLE_WRITE_IOPS,
+	SPEC_THROTTLE_COUNT,
+};
+
+struct spec_hugepage {
+	char *page_size; /* "2MB", "1GB" as in the cgroup file names */
+	uint64_t limit;
+};
+
+struct spec_ifprio {
+	char *name;
+	uint32_t priority;
+};
+
+struct spec_rdma {
+	char *device;
+	bool handles_present, objects_present;
+	uint32_t handles, objects;
+};
+
+/* linux.resources. A member that is absent has its _present flag false (or _len 0); the cgroup
+ * code writes only what is present, so the same struct serves `create` and `update`. */
 struct spec_resources {
 	bool memory_limit_present, memory_reservation_present, memory_swap_present;
 	int64_t memory_limit, memory_reservation, memory_swap;
@@ -135,6 +181,26 @@ struct spec_resources {
 	char *cpu_cpus, *cpu_mems;
 	bool pids_limit_present;
 	int64_t pids_limit;
+	bool devices_present; /* linux.resources.devices given (even empty) */
+	struct spec_dev_rule *devices;
+	size_t devices_len;
+	bool blkio_weight_present, blkio_leaf_weight_present;
+	uint16_t blkio_weight, blkio_leaf_weight;
+	struct spec_blkio_dev *blkio_weight_device;
+	size_t blkio_weight_device_len;
+	struct spec_blkio_dev *blkio_throttle[SPEC_THROTTLE_COUNT];
+	size_t blkio_throttle_len[SPEC_THROTTLE_COUNT];
+	struct spec_hugepage *hugepages;
+	size_t hugepages_len;
+	bool net_class_id_present;
+	uint32_t net_class_id;
+	struct spec_ifprio *net_priorities;
+	size_t net_priorities_len;
+	struct spec_rdma *rdma;
+	size_t rdma_len;
+	bool unified_present;
+	struct spec_kv *unified;
+	size_t unified_len;
 	yajl_val raw; /* the whole resources object, borrowed */
 };
 

@@ -25,7 +25,7 @@ struct cgroup {
 };
 
 bool
-cgroup_unified_host(void)
+shim_cgroup_unified_host(void)
 {
 	struct statfs sf;
 
@@ -56,7 +56,7 @@ add_ctrl(struct cgroup *cg, const char *root, const char *name, const char *path
 }
 
 struct cgroup *
-cgroup_parse(const char *text, const char *root, bool unified)
+shim_cgroup_parse(const char *text, const char *root, bool unified)
 {
 	struct cgroup *cg = xcalloc(1, sizeof(*cg));
 	_cleanup_free_ char *copy = xstrdup(text);
@@ -87,16 +87,16 @@ cgroup_parse(const char *text, const char *root, bool unified)
 }
 
 struct cgroup *
-cgroup_load(pid_t pid, struct mini_err **err)
+shim_cgroup_load(pid_t pid, struct mini_err **err)
 {
 	_cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", (int)pid), *text = NULL;
 	struct cgroup *cg;
 
 	if (read_file(path, &text, NULL, err) < 0)
 		return NULL;
-	cg = cgroup_parse(text, CGROUP_ROOT, cgroup_unified_host());
+	cg = shim_cgroup_parse(text, CGROUP_ROOT, shim_cgroup_unified_host());
 	if ((cg->v2 && cg->dir == NULL) || (!cg->v2 && cg->n == 0)) {
-		cgroup_free(cg);
+		shim_cgroup_free(cg);
 		return mini_err_setc(err, MINI_E_NOTFOUND, 0, "no cgroup for pid %d", (int)pid),
 		       NULL;
 	}
@@ -104,7 +104,7 @@ cgroup_load(pid_t pid, struct mini_err **err)
 }
 
 void
-cgroup_free(struct cgroup *cg)
+shim_cgroup_free(struct cgroup *cg)
 {
 	if (cg == NULL)
 		return;
@@ -118,13 +118,13 @@ cgroup_free(struct cgroup *cg)
 }
 
 bool
-cgroup_is_v2(const struct cgroup *cg)
+shim_cgroup_is_v2(const struct cgroup *cg)
 {
 	return cg->v2;
 }
 
 const char *
-cgroup_dir(const struct cgroup *cg, const char *controller)
+shim_cgroup_dir(const struct cgroup *cg, const char *controller)
 {
 	if (cg->v2)
 		return cg->dir;
@@ -135,9 +135,9 @@ cgroup_dir(const struct cgroup *cg, const char *controller)
 }
 
 bool
-cgroup_exists(const struct cgroup *cg)
+shim_cgroup_exists(const struct cgroup *cg)
 {
-	const char *d = cg->v2 ? cg->dir : cgroup_dir(cg, "memory");
+	const char *d = cg->v2 ? cg->dir : shim_cgroup_dir(cg, "memory");
 
 	if (d == NULL && cg->n > 0)
 		d = cg->ctrl[0].dir;

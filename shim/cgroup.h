@@ -17,23 +17,23 @@ struct cgroup;
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
 /* Loads the cgroup of pid. Caller owns the result. NULL with *err set when it cannot be read. */
-struct cgroup *cgroup_load(pid_t pid, struct mini_err **err);
+struct cgroup *shim_cgroup_load(pid_t pid, struct mini_err **err);
 /* Same from the text of a /proc/<pid>/cgroup file, with the hierarchy at root (unit tests). */
-struct cgroup *cgroup_parse(const char *proc_cgroup, const char *root, bool unified);
-void cgroup_free(struct cgroup *cg);
+struct cgroup *shim_cgroup_parse(const char *proc_cgroup, const char *root, bool unified);
+void shim_cgroup_free(struct cgroup *cg);
 
-bool cgroup_is_v2(const struct cgroup *cg);
+bool shim_cgroup_is_v2(const struct cgroup *cg);
 /* The directory of a controller ("memory", "cpuacct" …) or the v2 directory; NULL if absent. */
-const char *cgroup_dir(const struct cgroup *cg, const char *controller);
+const char *shim_cgroup_dir(const struct cgroup *cg, const char *controller);
 /* True if the cgroup directory still exists (the container may be gone). */
-bool cgroup_exists(const struct cgroup *cg);
+bool shim_cgroup_exists(const struct cgroup *cg);
 
 /* Reads the statistics and packs them as io.containerd.cgroups.v1.Metrics or .v2.Metrics.
  * *type_url is static; *value is owned by the caller. */
-int cgroup_stats(const struct cgroup *cg, const char **type_url, uint8_t **value, size_t *len,
-		 struct mini_err **err);
+int shim_cgroup_stats(const struct cgroup *cg, const char **type_url, uint8_t **value, size_t *len,
+		      struct mini_err **err);
 
 /* True when the host mounts cgroup v2 alone at CGROUP_ROOT. */
-bool cgroup_unified_host(void);
+bool shim_cgroup_unified_host(void);
 
 #endif

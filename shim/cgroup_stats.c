@@ -198,7 +198,7 @@ v1_cpu(struct arena *a, const struct cgroup *cg, Io__Containerd__Cgroups__V1__Me
 {
 	Io__Containerd__Cgroups__V1__CPUUsage *u = m->cpu->usage;
 	Io__Containerd__Cgroups__V1__Throttle *t = m->cpu->throttling;
-	const char *acct = cgroup_dir(cg, "cpuacct"), *cpu = cgroup_dir(cg, "cpu");
+	const char *acct = shim_cgroup_dir(cg, "cpuacct"), *cpu = shim_cgroup_dir(cg, "cpu");
 	const struct kv thr[] = {
 		KV("nr_periods", t->periods),
 		KV("nr_throttled", t->throttled_periods),
@@ -405,13 +405,13 @@ stats_v1(struct arena *a, const struct cgroup *cg)
 	m->cpu->throttling = NEW(a, Io__Containerd__Cgroups__V1__Throttle,
 				 io__containerd__cgroups__v1__throttle__init);
 	v1_cpu(a, cg, m);
-	if ((d = cgroup_dir(cg, "memory")))
+	if ((d = shim_cgroup_dir(cg, "memory")))
 		v1_memory(a, d, m);
-	if ((d = cgroup_dir(cg, "pids")))
+	if ((d = shim_cgroup_dir(cg, "pids")))
 		v1_pids(a, d, m);
-	if ((d = cgroup_dir(cg, "blkio")))
+	if ((d = shim_cgroup_dir(cg, "blkio")))
 		v1_blkio(a, d, m);
-	if ((d = cgroup_dir(cg, "hugetlb")))
+	if ((d = shim_cgroup_dir(cg, "hugetlb")))
 		v1_hugetlb(a, d, m);
 	return &m->base;
 }
@@ -525,7 +525,7 @@ stats_v2(struct arena *a, const struct cgroup *cg)
 {
 	Io__Containerd__Cgroups__V2__Metrics *m = NEW(a, Io__Containerd__Cgroups__V2__Metrics,
 						      io__containerd__cgroups__v2__metrics__init);
-	const char *dir = cgroup_dir(cg, "");
+	const char *dir = shim_cgroup_dir(cg, "");
 	Io__Containerd__Cgroups__V2__CPUStat *c = NEW(a, Io__Containerd__Cgroups__V2__CPUStat,
 						      io__containerd__cgroups__v2__cpustat__init);
 	const struct kv cpu[] = {
@@ -548,15 +548,15 @@ stats_v2(struct arena *a, const struct cgroup *cg)
 }
 
 int
-cgroup_stats(const struct cgroup *cg, const char **type_url, uint8_t **value, size_t *len,
-	     struct mini_err **err)
+shim_cgroup_stats(const struct cgroup *cg, const char **type_url, uint8_t **value, size_t *len,
+		  struct mini_err **err)
 {
 	struct arena a = { 0 };
 	const ProtobufCMessage *m;
 
-	if (!cgroup_exists(cg))
+	if (!shim_cgroup_exists(cg))
 		return mini_err_setc(err, MINI_E_NOTFOUND, 0, "cgroup does not exist");
-	if (cgroup_is_v2(cg)) {
+	if (shim_cgroup_is_v2(cg)) {
 		m = stats_v2(&a, cg);
 		*type_url = "io.containerd.cgroups.v2.Metrics";
 	} else {

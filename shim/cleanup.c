@@ -6,7 +6,7 @@
 #include "log.h"
 #include "mount.h"
 #include "options.h"
-#include "pidfile.h"
+#include "pidutil.h"
 #include "runtime_client.h"
 #include "shim.h"
 #include "xalloc.h"
@@ -49,7 +49,7 @@ run_sync(char **argv)
 		dup2(null_fd, 1);
 		dup2(null_fd, 2);
 		syscall(SYS_close_range, 3U, ~0U, 0U);
-		execvp(argv[0], argv);
+		execvp(rt_exec_path(argv[0]), argv);
 		_exit(127);
 	}
 	for (int waited = 0; waited < RUNTIME_DELETE_TIMEOUT_MS; waited += 10) {

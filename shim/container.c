@@ -12,7 +12,7 @@
 #include "mount.h"
 #include "oom.h"
 #include "options.h"
-#include "pidfile.h"
+#include "pidutil.h"
 #include "server.h" /* ttrpc */
 #include "shim.h"
 #include "stdio_set.h"
@@ -95,7 +95,7 @@ container_free(struct container *c)
 		proc_free(dlist_entry(n, struct proc, link));
 	proc_free(c->init);
 	oom_watch_free(c->oom);
-	cgroup_free(c->cg);
+	shim_cgroup_free(c->cg);
 	rt_clear(&c->rt);
 	free(c->id);
 	free(c->bundle);

@@ -56,7 +56,7 @@ void container_unref(struct container *c);
 
 /* Create: takes req (the ttrpc request; the decoded CreateTaskRequest is `msg`, taken too) and
  * answers it when the runtime is done. */
-void container_create(struct shim *s, struct ttrpc_request *req, void *msg);
+void container_rpc_create(struct shim *s, struct ttrpc_request *req, void *msg);
 
 /* Exec: records a new exec process (CREATED) from an ExecProcessRequest. */
 int container_exec(struct container *c, const char *exec_id, bool terminal, const char *in,

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "mount.h"
 #include "options.h"
-#include "pidfile.h"
+#include "pidutil.h"
 #include "server.h" /* ttrpc */
 #include "shim.h"
 #include "stdio_set.h"
@@ -119,7 +119,7 @@ create_done(struct create_ctx *x, pid_t pid, const struct reaper_exit *early)
 
 	c->init->pid = pid;
 	c->kill_all_on_exit = should_kill_all(c->bundle);
-	c->cg = cgroup_load(pid, &err);
+	c->cg = shim_cgroup_load(pid, &err);
 	if (c->cg == NULL) {
 		log_warn("container %s: load cgroup: %s", c->id, err->msg);
 		mini_err_free(err);
@@ -307,7 +307,7 @@ validate(struct shim *s, Containerd__Task__V2__CreateTaskRequest *m, struct shim
 }
 
 void
-container_create(struct shim *s, struct ttrpc_request *req, void *msg)
+container_rpc_create(struct shim *s, struct ttrpc_request *req, void *msg)
 {
 	struct create_ctx *x = xcalloc(1, sizeof(*x));
 	struct shim_opts o = { 0 };

@@ -6,7 +6,7 @@
 #include "events.h"
 #include "fs.h"
 #include "log.h"
-#include "pidfile.h"
+#include "pidutil.h"
 #include "server.h" /* ttrpc */
 #include "shim.h"
 #include "stdio_set.h"

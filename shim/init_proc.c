@@ -84,7 +84,7 @@ watch_cgroup(struct container *c)
 	struct mini_err *err = NULL;
 
 	if (c->cg == NULL && c->init->pid > 0) {
-		c->cg = cgroup_load(c->init->pid, &err);
+		c->cg = shim_cgroup_load(c->init->pid, &err);
 		if (c->cg == NULL) {
 			log_warn("container %s: load cgroup: %s", c->id, err->msg);
 			mini_err_free(err);

@@ -7,6 +7,8 @@
  * Flags are Go-style (one or two dashes, value in the next argument or after '='). Unknown flags
  * are ignored, since newer containerds add some. */
 #include "shim.h"
+#include "minirun_main.h"
+#include "runtime_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +81,11 @@ int
 main(int argc, char **argv)
 {
 	struct shim_args a = { 0 };
+	const char *base = strrchr(argv[0], '/');
 
+	/* The embedded runtime: the shim execs itself under this name (runtime_client.h). */
+	if (strcmp(base ? base + 1 : argv[0], MINI_EMBEDDED_RUNTIME) == 0)
+		return minirun_main(argc, argv);
 	parse(argc, argv, &a);
 	if (a.version) {
 		printf("containerd-shim-mini-v2:\n  Version:  %s\n  Runtime:  "

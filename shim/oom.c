@@ -70,7 +70,7 @@ on_v1_event(uv_poll_t *h, int status, int events)
 	if (read(w->efd, &n, sizeof(n)) != sizeof(n))
 		return;
 	/* The kernel also signals the eventfd when the cgroup is removed. */
-	if (!cgroup_exists(w->cg)) {
+	if (!shim_cgroup_exists(w->cg)) {
 		stop(w);
 		return;
 	}
@@ -83,7 +83,7 @@ on_v2_event(uv_fs_event_t *h, const char *filename, int events, int status)
 	struct oom_watch *w = h->data;
 	unsigned long long kills;
 
-	if (!cgroup_exists(w->cg)) {
+	if (!shim_cgroup_exists(w->cg)) {
 		stop(w);
 		return;
 	}
@@ -159,7 +159,7 @@ oom_watch_new(uv_loop_t *loop, const struct cgroup *cg, void (*cb)(void *data), 
 	      struct mini_err **err)
 {
 	struct oom_watch *w;
-	const char *dir = cgroup_dir(cg, "memory");
+	const char *dir = shim_cgroup_dir(cg, "memory");
 	int rc;
 
 	if (dir == NULL)
@@ -169,7 +169,7 @@ oom_watch_new(uv_loop_t *loop, const struct cgroup *cg, void (*cb)(void *data), 
 	w->cb = cb;
 	w->data = data;
 	w->efd = -1;
-	w->v2 = cgroup_is_v2(cg);
+	w->v2 = shim_cgroup_is_v2(cg);
 	rc = w->v2 ? start_v2(w, loop, dir, err) : start_v1(w, loop, dir, err);
 	if (rc == 0)
 		return w;

@@ -41,6 +41,12 @@ rt_default_binary(void)
 	return env && *env ? env : MINI_DEFAULT_RUNTIME;
 }
 
+const char *
+rt_exec_path(const char *argv0)
+{
+	return strcmp(argv0, MINI_EMBEDDED_RUNTIME) == 0 ? "/proc/self/exe" : argv0;
+}
+
 void
 rt_setup(struct rt *rt, const char *binary, const char *root, const char *ns, const char *bundle)
 {
@@ -298,7 +304,7 @@ child_exec(char **argv, int in, int out, int err_fd, int status_fd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	child_setup_fds(in, out, err_fd, status_fd);
-	execvp(argv[0], argv);
+	execvp(rt_exec_path(argv[0]), argv);
 	e = errno;
 	if (write(3, &e, sizeof(e)) < 0) {
 		/* nothing more to say */

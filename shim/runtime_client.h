@@ -16,9 +16,11 @@
 #include <stddef.h>
 #include <uv.h>
 
-/* The runtime used when neither the BinaryName option nor $MINI_RUNTIME names one.
- * TODO(minirun): switch to the embedded runtime once runtime/ builds it; this is the one place. */
-#define MINI_DEFAULT_RUNTIME "runc"
+/* The embedded runtime: the shim's own binary, run under the name "minirun" (main.c dispatches
+ * on argv[0]), so no other runtime needs to be installed. It is the default when neither the
+ * BinaryName option nor $MINI_RUNTIME names one. */
+#define MINI_EMBEDDED_RUNTIME "minirun"
+#define MINI_DEFAULT_RUNTIME MINI_EMBEDDED_RUNTIME
 /* Default state root; the containerd namespace is appended (runc shim: /run/containerd/runc). */
 #define MINI_DEFAULT_RUNTIME_ROOT "/run/containerd/mini"
 
@@ -36,6 +38,9 @@ void rt_setup(struct rt *rt, const char *binary, const char *root, const char *n
 void rt_clear(struct rt *rt);
 /* The binary chosen when no BinaryName option is given: $MINI_RUNTIME, else the default. */
 const char *rt_default_binary(void);
+/* The file to execute for argv[0] of a runtime command line: /proc/self/exe for the embedded
+ * runtime, else argv0 itself (looked up in PATH by execvp). */
+const char *rt_exec_path(const char *argv0);
 
 struct rt_opts {
 	int fd_in, fd_out, fd_err; /* become the runtime's 0/1/2; -1 = /dev/null or capture */

@@ -96,7 +96,7 @@ on_create(struct ttrpc_request *req, void *data)
 	void *m = decode(req, &containerd__task__v2__create_task_request__descriptor);
 
 	if (m)
-		container_create(data, req, m);
+		container_rpc_create(data, req, m);
 }
 
 static void
@@ -325,7 +325,7 @@ on_stats(struct ttrpc_request *req, void *data)
 		ttrpc_reply_status(req, MINI_E_NOTFOUND, "cgroup does not exist");
 		return;
 	}
-	if (cgroup_stats(c->cg, &type_url, &value, &len, &err) < 0) {
+	if (shim_cgroup_stats(c->cg, &type_url, &value, &len, &err) < 0) {
 		ttrpc_reply_err(req, err);
 		return;
 	}

@@ -6,6 +6,8 @@
 #include "err.h"
 #include "minirt.h"
 
+#include <stdint.h>
+
 typedef int (*cmd_fn)(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code,
 		      struct mini_err **err);
 
@@ -35,12 +37,16 @@ int cmd_spec(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code
 	     struct mini_err **err);
 int cmd_features(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code,
 		 struct mini_err **err);
+int cmd_events(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code,
+	       struct mini_err **err);
 int cmd_update(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code,
 	       struct mini_err **err);
 
 /* Shared helpers. */
 /* Exactly `want` positional arguments after flags at argv[i], else EINVAL naming the usage. */
 int cli_want_args(int argc, int i, int want, const char *usage, struct mini_err **err);
+/* A size as runc's flags take it (docker/go-units RAMInBytes: "512m", "1.5g", "-1"). */
+int cli_parse_ram(const char *s, int64_t *out, struct mini_err **err);
 /* A signal by name ("KILL", "SIGKILL", "sigterm") or number. */
 int cli_parse_signal(const char *s, int *sig, struct mini_err **err);
 

@@ -1,6 +1,7 @@
 /* minirun: global flags, the command table, and the one place errors are reported (as runc: a
  * JSON line {"level":"error","msg":…,"errno":N,"time":…} in the --log file when --log-format json,
  * a logrus text line otherwise, and the bare message on stderr when a log file is used). */
+#include "minirun_main.h"
 #include "args.h"
 #include "cleanup.h"
 #include "commands.h"
@@ -37,6 +38,7 @@ static const struct command {
 	{ "pause", cmd_pause, false, "pause all processes in the container" },
 	{ "resume", cmd_resume, false, "resume all processes that have been paused" },
 	{ "update", cmd_update, false, "update container resource constraints" },
+	{ "events", cmd_events, false, "display container resource statistics and OOM events" },
 	{ "spec", cmd_spec, false, "create a new specification file" },
 	{ "features", cmd_features, false, "show the enabled features" },
 };
@@ -117,7 +119,7 @@ find_command(const char *name)
 }
 
 int
-main(int argc, char **argv)
+minirun_main(int argc, char **argv)
 {
 	_cleanup_err_ struct mini_err *err = NULL;
 	const char *root = NULL, *log_path = NULL, *log_format = "text", *criu = NULL;

@@ -93,6 +93,17 @@ int minirt_container_resume(const struct minirt_ctx *ctx, const char *id, struct
 int minirt_container_update(const struct minirt_ctx *ctx, const char *id,
 			    const char *resources_json, struct mini_err **err);
 
+/* events --stats: the container's cgroup statistics as runc prints them,
+ * {"type":"stats","id":…,"data":{"cpu":…,"memory":…,"pids":…,"blkio":…,"hugetlb":…}} on one
+ * line. Caller owns *json. ESRCH when the container is stopped. */
+int minirt_container_stats(const struct minirt_ctx *ctx, const char *id, char **json,
+			   struct mini_err **err);
+
+/* events: a stats line every interval_ms and {"type":"oom","id":…} on each OOM kill, written to
+ * out_fd, until the container stops. */
+int minirt_container_events(const struct minirt_ctx *ctx, const char *id, unsigned interval_ms,
+			    int out_fd, struct mini_err **err);
+
 /* One row of `list`. */
 struct minirt_info {
 	char *id;

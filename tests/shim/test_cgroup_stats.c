@@ -66,10 +66,10 @@ test_v1(void)
 	put("hugetlb/ns/c/hugetlb.2MB.usage_in_bytes", "0\n");
 	put("hugetlb/ns/c/hugetlb.2MB.max_usage_in_bytes", "2097152\n");
 	put("hugetlb/ns/c/hugetlb.2MB.failcnt", "1\n");
-	cg = cgroup_parse("9:memory:/ns/c\n8:cpu:/ns/c\n7:cpuacct:/ns/c\n6:pids:/ns/c\n"
-			  "5:blkio:/ns/c\n4:hugetlb:/ns/c\n",
-			  root, false);
-	ok(cgroup_stats(cg, &url, &buf, &len, NULL) == 0, "v1 stats read");
+	cg = shim_cgroup_parse("9:memory:/ns/c\n8:cpu:/ns/c\n7:cpuacct:/ns/c\n6:pids:/ns/c\n"
+			       "5:blkio:/ns/c\n4:hugetlb:/ns/c\n",
+			       root, false);
+	ok(shim_cgroup_stats(cg, &url, &buf, &len, NULL) == 0, "v1 stats read");
 	is_str(url, "io.containerd.cgroups.v1.Metrics", "v1 type URL");
 	m = io__containerd__cgroups__v1__metrics__unpack(NULL, len, buf);
 	ok(m && m->memory && m->memory->usage && m->cpu && m->cpu->usage,
@@ -97,7 +97,7 @@ test_v1(void)
 	}
 	io__containerd__cgroups__v1__metrics__free_unpacked(m, NULL);
 	free(buf);
-	cgroup_free(cg);
+	shim_cgroup_free(cg);
 }
 
 static void
@@ -121,9 +121,9 @@ test_v2(void)
 		char r2[96];
 
 		snprintf(r2, sizeof(r2), "%s/u", root);
-		cg = cgroup_parse("0::/ns/c\n", r2, true);
+		cg = shim_cgroup_parse("0::/ns/c\n", r2, true);
 	}
-	ok(cgroup_stats(cg, &url, &buf, &len, NULL) == 0, "v2 stats read");
+	ok(shim_cgroup_stats(cg, &url, &buf, &len, NULL) == 0, "v2 stats read");
 	is_str(url, "io.containerd.cgroups.v2.Metrics", "v2 type URL");
 	m = io__containerd__cgroups__v2__metrics__unpack(NULL, len, buf);
 	ok(m && m->memory && m->cpu && m->pids && m->io, "v2 sections present");
@@ -140,7 +140,7 @@ test_v2(void)
 	}
 	io__containerd__cgroups__v2__metrics__free_unpacked(m, NULL);
 	free(buf);
-	cgroup_free(cg);
+	shim_cgroup_free(cg);
 }
 
 static int ooms;
@@ -160,7 +160,7 @@ test_oom_v2(void)
 	uv_loop_t loop;
 
 	snprintf(r2, sizeof(r2), "%s/u", root);
-	cg = cgroup_parse("0::/ns/c\n", r2, true);
+	cg = shim_cgroup_parse("0::/ns/c\n", r2, true);
 	uv_loop_init(&loop);
 	w = oom_watch_new(&loop, cg, on_oom, NULL, NULL);
 	ok(w != NULL, "v2 OOM watch on memory.events");
@@ -175,7 +175,7 @@ test_oom_v2(void)
 	oom_watch_free(w);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	ok(uv_loop_close(&loop) == 0, "watch closed");
-	cgroup_free(cg);
+	shim_cgroup_free(cg);
 }
 
 int

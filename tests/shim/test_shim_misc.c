@@ -83,23 +83,24 @@ test_socket_path(void)
 static void
 test_cgroup_parse(void)
 {
-	struct cgroup *v1 = cgroup_parse("12:pids:/default/c1\n"
-					 "4:cpu,cpuacct:/default/c1\n"
-					 "1:name=systemd:/default/c1\n"
-					 "0::/\n",
-					 "/sys/fs/cgroup", false);
-	struct cgroup *v2 = cgroup_parse("0::/default/c1\n", "/sys/fs/cgroup", true);
+	struct cgroup *v1 = shim_cgroup_parse("12:pids:/default/c1\n"
+					      "4:cpu,cpuacct:/default/c1\n"
+					      "1:name=systemd:/default/c1\n"
+					      "0::/\n",
+					      "/sys/fs/cgroup", false);
+	struct cgroup *v2 = shim_cgroup_parse("0::/default/c1\n", "/sys/fs/cgroup", true);
 
-	ok(!cgroup_is_v2(v1), "v1 host");
-	is_str(cgroup_dir(v1, "pids"), "/sys/fs/cgroup/pids/default/c1", "pids dir");
-	is_str(cgroup_dir(v1, "cpuacct"), "/sys/fs/cgroup/cpuacct/default/c1",
+	ok(!shim_cgroup_is_v2(v1), "v1 host");
+	is_str(shim_cgroup_dir(v1, "pids"), "/sys/fs/cgroup/pids/default/c1", "pids dir");
+	is_str(shim_cgroup_dir(v1, "cpuacct"), "/sys/fs/cgroup/cpuacct/default/c1",
 	       "joined controllers");
-	is_str(cgroup_dir(v1, "systemd"), "/sys/fs/cgroup/systemd/default/c1", "named hierarchy");
-	ok(cgroup_dir(v1, "memory") == NULL, "missing controller");
-	ok(cgroup_is_v2(v2), "v2 host");
-	is_str(cgroup_dir(v2, "memory"), "/sys/fs/cgroup/default/c1", "v2: one directory");
-	cgroup_free(v1);
-	cgroup_free(v2);
+	is_str(shim_cgroup_dir(v1, "systemd"), "/sys/fs/cgroup/systemd/default/c1",
+	       "named hierarchy");
+	ok(shim_cgroup_dir(v1, "memory") == NULL, "missing controller");
+	ok(shim_cgroup_is_v2(v2), "v2 host");
+	is_str(shim_cgroup_dir(v2, "memory"), "/sys/fs/cgroup/default/c1", "v2: one directory");
+	shim_cgroup_free(v1);
+	shim_cgroup_free(v2);
 }
 
 static void
