@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""The demo behind scripts/demo.sh. Uses a private containerd (tests/lib/containerd.py), so it
-never disturbs a containerd already running on the machine.
+"""The demo behind scripts/demo.sh. Installs containerd-shim-mini-v2 into /usr/local/bin (where
+containerd finds it), then uses the machine's containerd if one is serving
+/run/containerd/containerd.sock (in a namespace of its own, "mini-demo", removing only what it
+made), else a private containerd that it starts and stops (tests/lib/containerd.py).
 
 1. Events interop: our ttrpc client publishes a /tasks/oom event to containerd's ttrpc socket
    (Events/Forward, the path every shim publishes on) and `ctr events` shows it arriving.
@@ -60,22 +62,82 @@ def shim_demo(c):
     say("shimctl state, straight from the shim")
     show([SHIMCTL, "--namespace", c.namespace, "--id", "demo-sleep",
           "--state-dir", os.path.join(c.state, "io.containerd.runtime.v2.task"), "state"])
+    show(c.ctr_cmd("shim", "--id", "demo-sleep", "state"))
     show(c.ctr_cmd("task", "kill", "-s", "SIGKILL", "demo-sleep"))
     time.sleep(0.5)
     show(c.ctr_cmd("task", "rm", "demo-sleep"))
     show(c.ctr_cmd("container", "rm", "demo-sleep"))
 
 
+class SystemContainerd:
+    """The machine's own containerd, driven like the harness's private one."""
+    address = "/run/containerd/containerd.sock"
+    ttrpc_address = address + ".ttrpc"
+    state = "/run/containerd"
+    namespace = "mini-demo"
+
+    def ctr_cmd(self, *args, namespace=None):
+        return ["ctr", "--address", self.address, "--namespace", namespace or self.namespace] + \
+            [str(a) for a in args]
+
+    def ctr(self, *args, check=True, timeout=60, **_):
+        return subprocess.run(self.ctr_cmd(*args), check=check, capture_output=True, text=True,
+                              timeout=timeout)
+
+    def ctr_popen(self, *args, **kwargs):
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        return subprocess.Popen(self.ctr_cmd(*args), **kwargs)
+
+    def events(self):
+        from containerd import EventWatcher
+        w = EventWatcher(self)
+        w.sync()
+        return w
+
+    def import_image(self):
+        from containerd import IMAGE, build_image
+        tar, _ = build_image()
+        self.ctr("image", "import", tar)
+        return IMAGE
+
+    def cleanup(self):
+        for cid in ("demo-hello", "demo-sleep"):
+            subprocess.run(self.ctr_cmd("task", "rm", "-f", cid), capture_output=True)
+            subprocess.run(self.ctr_cmd("container", "rm", cid), capture_output=True)
+
+
+def system_containerd_serving():
+    if not os.path.exists(SystemContainerd.address):
+        return False
+    p = subprocess.run(["ctr", "--address", SystemContainerd.address, "version"],
+                       capture_output=True, timeout=10)
+    return p.returncode == 0
+
+
+def install_shim():
+    say("install containerd-shim-mini-v2 into /usr/local/bin")
+    show(["install", "-m", "0755", SHIM, "/usr/local/bin/containerd-shim-mini-v2"])
+
+
 def main():
     if os.geteuid() != 0:
-        raise SystemExit("demo: run as root (it starts a private containerd)")
-    with Containerd(shim_dir=SHIM_DIR) as c:
-        print(f"private containerd: {c.address} (state under {c.tmpdir})")
-        events_demo(c)
-        if os.access(SHIM, os.X_OK):
+        raise SystemExit("demo: run as root")
+    install_shim()
+    if system_containerd_serving():
+        c = SystemContainerd()
+        print(f"using the running containerd at {c.address}, namespace {c.namespace}")
+        try:
+            c.cleanup()
+            events_demo(c)
             shim_demo(c)
-        else:
-            say("the shim is not built yet: only the interop part ran")
+        finally:
+            c.cleanup()
+        print("\ndemo: done")
+        return
+    with Containerd(shim_dir="/usr/local/bin") as c:
+        print(f"no containerd running: a private one at {c.address} (state under {c.tmpdir})")
+        events_demo(c)
+        shim_demo(c)
     print("\ndemo: done, private containerd stopped and cleaned up")
 
 
