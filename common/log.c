@@ -105,67 +105,43 @@ mini_log_needs_quoting(const char *s)
 	return 0;
 }
 
-/* Go strconv.Quote escaping for ASCII controls; UTF-8 bytes pass through. */
-static void
-sb_quoted(struct sbuf *b, const char *s)
-{
-	sb_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '"':
-			sb_puts(b, "\\\"");
-			break;
-		case '\\':
-			sb_puts(b, "\\\\");
-			break;
-		case '\n':
-			sb_puts(b, "\\n");
-			break;
-		case '\r':
-			sb_puts(b, "\\r");
-			break;
-		case '\t':
-			sb_puts(b, "\\t");
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				sb_printf(b, "\\x%02x", c);
-			else
-				sb_putc(b, (char)c);
-		}
-	}
-	sb_putc(b, '"');
-}
+enum quote_style { QUOTE_GO, QUOTE_JSON };
 
+/* A quoted string, escaped as Go's strconv.Quote (logrus text) or as JSON; the common escapes are
+ * the same, other ASCII controls differ (\xNN vs \u00NN, DEL only in Go). UTF-8 passes through. */
 static void
-sb_json_string(struct sbuf *b, const char *s)
+sb_quoted(struct sbuf *b, const char *s, enum quote_style style)
 {
 	sb_putc(b, '"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		const char *esc = NULL;
+
 		switch (c) {
 		case '"':
-			sb_puts(b, "\\\"");
+			esc = "\\\"";
 			break;
 		case '\\':
-			sb_puts(b, "\\\\");
+			esc = "\\\\";
 			break;
 		case '\n':
-			sb_puts(b, "\\n");
+			esc = "\\n";
 			break;
 		case '\r':
-			sb_puts(b, "\\r");
+			esc = "\\r";
 			break;
 		case '\t':
-			sb_puts(b, "\\t");
+			esc = "\\t";
 			break;
-		default:
-			if (c < 0x20)
-				sb_printf(b, "\\u%04x", c);
-			else
-				sb_putc(b, (char)c);
 		}
+		if (esc)
+			sb_puts(b, esc);
+		else if (style == QUOTE_JSON && c < 0x20)
+			sb_printf(b, "\\u%04x", c);
+		else if (style == QUOTE_GO && (c < 0x20 || c == 0x7f))
+			sb_printf(b, "\\x%02x", c);
+		else
+			sb_putc(b, (char)c);
 	}
 	sb_putc(b, '"');
 }
@@ -222,13 +198,13 @@ mini_log_format_text(char *buf, size_t cap, long long t_ns, enum mini_log_level 
 	qsort(sorted, n, sizeof(*sorted), cmp_field);
 	format_time(ts, sizeof(ts), t_ns);
 	sb_printf(&b, "time=\"%s\" level=%s msg=", ts, level_names[level]);
-	sb_quoted(&b, msg);
+	sb_quoted(&b, msg, QUOTE_GO);
 	for (i = 0; i < n; i++) {
 		sb_putc(&b, ' ');
 		sb_puts(&b, sorted[i].key);
 		sb_putc(&b, '=');
 		if (mini_log_needs_quoting(sorted[i].value))
-			sb_quoted(&b, sorted[i].value);
+			sb_quoted(&b, sorted[i].value, QUOTE_GO);
 		else
 			sb_puts(&b, sorted[i].value);
 	}
@@ -246,22 +222,22 @@ mini_log_format_json(char *buf, size_t cap, long long t_ns, enum mini_log_level 
 
 	format_time(ts, sizeof(ts), t_ns);
 	sb_puts(&b, "{\"level\":");
-	sb_json_string(&b, level_names[level]);
+	sb_quoted(&b, level_names[level], QUOTE_JSON);
 	sb_puts(&b, ",\"msg\":");
-	sb_json_string(&b, msg);
+	sb_quoted(&b, msg, QUOTE_JSON);
 	sb_printf(&b, ",\"time\":\"%s\"", ts);
 	for (i = 0; i < n; i++) {
 		sb_putc(&b, ',');
-		sb_json_string(&b, fields[i].key);
+		sb_quoted(&b, fields[i].key, QUOTE_JSON);
 		sb_putc(&b, ':');
-		sb_json_string(&b, fields[i].value);
+		sb_quoted(&b, fields[i].value, QUOTE_JSON);
 	}
 	sb_putc(&b, '}');
 	if (b.full) {
 		/* A truncated JSON object is useless to a parser: keep it well-formed instead. */
 		b = (struct sbuf){ .p = buf, .cap = cap - 1 };
 		sb_puts(&b, "{\"level\":");
-		sb_json_string(&b, level_names[level]);
+		sb_quoted(&b, level_names[level], QUOTE_JSON);
 		sb_puts(&b, ",\"msg\":\"(message too long)\"}");
 	}
 	b.cap = cap;
