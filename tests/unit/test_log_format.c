@@ -22,7 +22,10 @@ main(void)
 	       "time=\"2026-11-22T17:30:01.123456789Z\" level=warning msg=\"tab\\there "
 	       "\\\"q\\\"\\n\"\n",
 	       "logrus text escapes like Go %%q");
-	mini_log_format_text(buf, sizeof(buf), t, MINI_LOG_INFO, "c\x01" "d\x7f", NULL, 0);
+	mini_log_format_text(buf, sizeof(buf), t, MINI_LOG_INFO,
+			     "c\x01"
+			     "d\x7f",
+			     NULL, 0);
 	is_str(buf, "time=\"2026-11-22T17:30:01.123456789Z\" level=info msg=\"c\\x01d\\x7f\"\n",
 	       "logrus text escapes other controls and DEL as \\xNN");
 	mini_log_format_json(buf, sizeof(buf), t, MINI_LOG_ERROR, "bad \"x\"\x01", NULL, 0);
