@@ -1,6 +1,10 @@
 #!/bin/sh
 # bench-runtime.sh — `run` of /bin/true, N times (default 100), with minirun, crun and runc side
-# by side in one run. The runtimes take turns (round-robin) so drift on the machine hits them all
+# by side in one run, for two configs (CONFIGS, default "plain realistic"):
+#   plain      the default spec (`runc spec`): three capabilities, no seccomp, no limits
+#   realistic  what `ctr run --seccomp` with limits gives: containerd's 14 default capabilities,
+#              its default seccomp profile (tests/data/seccomp/containerd_default.json), and
+#              memory, swap, cpu shares/quota, pids and device cgroup limits The runtimes take turns (round-robin) so drift on the machine hits them all
 # alike. Reports the median, mean and p90 wall time per run, the ratio to crun, and the peak RSS
 # of the runtime process (ru_maxrss from wait4(2), which covers the runtime's own children that it
 # reaped: runc's `runc init`, minirun's re-exec from its sealed copy).
@@ -8,6 +12,7 @@
 #   sudo bench/bench-runtime.sh                      # minirun from build/, N=100
 #   sudo MINIRUN=build-rt/runtime/minirun N=20 bench/bench-runtime.sh
 #   sudo RUNTIMES="minirun crun" bench/bench-runtime.sh
+#   sudo CONFIGS=realistic bench/bench-runtime.sh
 #
 # Needs root, /bin/busybox (busybox-static). Nothing is downloaded; everything it makes lives in
 # one temporary directory that is removed at the end.
@@ -17,6 +22,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 MINIRUN=${MINIRUN:-$here/build/runtime/minirun}
 N=${N:-100}
 RUNTIMES=${RUNTIMES:-"minirun crun runc"}
+CONFIGS=${CONFIGS:-"plain realistic"}
+SECCOMP=$here/tests/data/seccomp/containerd_default.json
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench-runtime: needs root" >&2
@@ -24,7 +31,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 work=$(mktemp -d /tmp/bench-runtime.XXXXXX)
-trap 'rm -rf "$work"' EXIT INT TERM
+# The realistic config's cgroups live under /minirt-bench in each hierarchy; every run removes
+# its own, the parents go at the end.
+cleanup() {
+	rm -rf "$work"
+	for d in /sys/fs/cgroup/*/minirt-bench /sys/fs/cgroup/minirt-bench; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
+	done
+}
+trap cleanup EXIT INT TERM
 
 # The bundle: a busybox rootfs and the default spec (minirun spec = runc spec) running
 # /bin/true without a terminal.
@@ -66,7 +81,7 @@ int main(int argc, char **argv)
 C
 cc -O2 -o "$work/launch" "$work/launch.c"
 
-python3 - "$work" "$N" "$MINIRUN" $RUNTIMES <<'EOF'
+CONFIGS=$CONFIGS SECCOMP=$SECCOMP python3 - "$work" "$N" "$MINIRUN" $RUNTIMES <<'EOF'
 import json
 import os
 import shutil
@@ -122,12 +137,44 @@ conf["process"]["args"] = ["/bin/true"]
 with open(conf_path, "w") as f:
     json.dump(conf, f)
 
+# containerd's defaultUnixCaps, the set its default seccomp profile was generated for
+CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+        "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+        "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
 
-def run_once(name, path, i):
+
+def realistic_bundle():
+    """The same rootfs with containerd's caps and seccomp profile and cgroup limits."""
+    b = os.path.join(work, "bundle-realistic")
+    os.makedirs(b)
+    c = json.loads(json.dumps(conf))
+    c["root"] = {"path": os.path.join(bundle, "rootfs"), "readonly": True}
+    c["process"]["capabilities"] = {k: CAPS for k in ("bounding", "effective", "permitted")}
+    c["process"]["noNewPrivileges"] = False
+    with open(os.environ["SECCOMP"]) as f:
+        c["linux"]["seccomp"] = json.load(f)
+    c["linux"]["cgroupsPath"] = "/minirt-bench/ctr"
+    c["linux"]["resources"] = {
+        "devices": [{"allow": False, "access": "rwm"}],
+        "memory": {"limit": 256 << 20, "swap": 256 << 20},
+        "cpu": {"shares": 512, "quota": 50000, "period": 100000},
+        "pids": {"limit": 512}}
+    with open(os.path.join(b, "config.json"), "w") as f:
+        json.dump(c, f)
+    return b
+
+
+bundles = {"plain": bundle}
+configs = os.environ.get("CONFIGS", "plain").split()
+if "realistic" in configs:
+    bundles["realistic"] = realistic_bundle()
+
+
+def run_once(name, path, cfg, i):
     """One `run` through the launcher; returns (seconds, maxrss in KiB)."""
     root = os.path.join(work, "state-" + name)
-    argv = [os.path.join(work, "launch"), path, "--root", root, "run", "--bundle", bundle,
-            f"bench-{name}-{i}"]
+    argv = [os.path.join(work, "launch"), path, "--root", root, "run", "--bundle", bundles[cfg],
+            f"bench-{name}-{cfg}-{i}"]
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     parts = p.stdout.split()
     if p.returncode != 0 or len(parts) != 3 or parts[2] != "0":
@@ -135,27 +182,29 @@ def run_once(name, path, i):
     return int(parts[0]) / 1e9, int(parts[1])
 
 
-# One warm-up run each (page cache, first cgroup creation), not counted.
-for name, path in runtimes:
-    run_once(name, path, "warmup")
-
-times = {name: [] for name, _ in runtimes}
-rss = {name: 0 for name, _ in runtimes}
-for i in range(n):
+for cfg in configs:
+    if cfg not in bundles:
+        sys.exit(f"bench-runtime: unknown config {cfg} (plain, realistic)")
+    # One warm-up run each (page cache, first cgroup creation), not counted.
     for name, path in runtimes:
-        dt, maxrss = run_once(name, path, i)
-        times[name].append(dt)
-        rss[name] = max(rss[name], maxrss)
-
-ref = "crun" if "crun" in times else runtimes[0][0]
-ref_median = statistics.median(times[ref])
-print(f"`run` of /bin/true, {n} runs each, round-robin (ratio: median / median of {ref})")
-print(f"{'runtime':10} {'median ms':>10} {'mean ms':>10} {'p90 ms':>10} {'ratio':>7} "
-      f"{'peak RSS KiB':>13}")
-for name, _ in runtimes:
-    t = sorted(times[name])
-    med = statistics.median(t)
-    p90 = t[int(0.9 * (len(t) - 1))]
-    print(f"{name:10} {med * 1000:10.2f} {statistics.mean(t) * 1000:10.2f} {p90 * 1000:10.2f} "
-          f"{med / ref_median:7.2f} {rss[name]:13d}")
+        run_once(name, path, cfg, "warmup")
+    times = {name: [] for name, _ in runtimes}
+    rss = {name: 0 for name, _ in runtimes}
+    for i in range(n):
+        for name, path in runtimes:
+            dt, maxrss = run_once(name, path, cfg, i)
+            times[name].append(dt)
+            rss[name] = max(rss[name], maxrss)
+    ref = "crun" if "crun" in times else runtimes[0][0]
+    ref_median = statistics.median(times[ref])
+    print(f"\n[{cfg}] `run` of /bin/true, {n} runs each, round-robin "
+          f"(ratio: median / median of {ref})")
+    print(f"{'runtime':10} {'median ms':>10} {'mean ms':>10} {'p90 ms':>10} {'ratio':>7} "
+          f"{'peak RSS KiB':>13}")
+    for name, _ in runtimes:
+        t = sorted(times[name])
+        med = statistics.median(t)
+        p90 = t[int(0.9 * (len(t) - 1))]
+        print(f"{name:10} {med * 1000:10.2f} {statistics.mean(t) * 1000:10.2f} "
+              f"{p90 * 1000:10.2f} {med / ref_median:7.2f} {rss[name]:13d}")
 EOF

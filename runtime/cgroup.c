@@ -52,6 +52,20 @@ cgroup_freep(struct cgroup **cg)
 	*cg = NULL;
 }
 
+bool
+cgroup_denied(int errnum)
+{
+	return errnum == EACCES || errnum == EPERM || errnum == EROFS;
+}
+
+void
+cgroup_drop_hier(struct cgroup *cg, size_t i)
+{
+	hier_free(&cg->hiers[i]);
+	memmove(&cg->hiers[i], &cg->hiers[i + 1], (cg->n_hiers - i - 1) * sizeof(*cg->hiers));
+	cg->n_hiers--;
+}
+
 static void
 add_hier(struct cgroup *cg, const char *name, const char *mountpoint, const char *dir,
 	 bool optional)

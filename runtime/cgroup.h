@@ -34,6 +34,9 @@ struct cgroup {
 	char *path; /* the container's path below the hierarchy roots */
 	struct cgroup_hier *hiers;
 	size_t n_hiers;
+	/* Rootless (not uid 0, or in a user namespace) without a cgroupsPath: as runc, a
+	 * hierarchy we may not create or join is dropped instead of failing (create only). */
+	bool rootless;
 };
 
 struct cgroup_ops {
@@ -74,6 +77,11 @@ void cgroup_freep(struct cgroup **cg);
 void cgroup_to_json(const struct cgroup *cg, yajl_gen g);
 int cgroup_from_json(yajl_val v, struct cgroup **out, struct mini_err **err);
 
+/* True for the errors a rootless container's cgroup steps may ignore (EACCES, EPERM, EROFS). */
+bool cgroup_denied(int errnum);
+/* Removes hierarchy i from cg (rootless). */
+void cgroup_drop_hier(struct cgroup *cg, size_t i);
+
 /* The container's directory in the hierarchy that has `controller` (v1), or the unified one
  * (v2 or controller NULL in v2). NULL if none. */
 const char *cgroup_dir_for(const struct cgroup *cg, const char *controller);
@@ -109,6 +117,9 @@ int cgroup_stats_json(const struct cgroup *cg, const char *id, char **out, struc
 
 /* rdma.max lines, the same in v1 and v2. */
 int cgroup_rdma_apply(const char *dir, const struct spec_resources *r, struct mini_err **err);
+
+/* The first controller r sets a limit for (v1 names: "memory", "cpu" …), or NULL. */
+const char *cgroup_limit_wanted(const struct spec_resources *r);
 
 /* v1 resources (cgroup_v1_apply.c): the `apply` of cgroup_v1_ops. */
 int cgroup_v1_apply(struct cgroup *cg, const struct spec_resources *r, bool update,

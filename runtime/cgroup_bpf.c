@@ -72,7 +72,8 @@ emit_exception(struct prog *p, const struct spec_dev_rule *e, bool default_allow
 			jumps[nj++] = emit(p, BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_1, 0, 0, 0);
 		} else {
 			/* allow-list: a requested bit outside the entry → no match */
-			emit(p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int32_t)(~acc & 0xffff));
+			emit(p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0,
+			     (int32_t)(~acc & 0xffff));
 			jumps[nj++] = emit(p, jne, BPF_REG_1, 0, 0, 0);
 		}
 	}

@@ -238,9 +238,8 @@ static void
 gen_cpuset(yajl_gen g, const char *dir)
 {
 	static const char *const flags[] = {
-		"cpu_exclusive",      "mem_hardwall",	    "mem_exclusive",
-		"memory_migrate",     "memory_spread_page", "memory_spread_slab",
-		"memory_pressure",    "sched_load_balance",
+		"cpu_exclusive",      "mem_hardwall",	    "mem_exclusive",   "memory_migrate",
+		"memory_spread_page", "memory_spread_slab", "memory_pressure", "sched_load_balance",
 	};
 	_cleanup_free_ char *cpus = read_text(dir, "cpuset.cpus");
 	_cleanup_free_ char *mems = read_text(dir, "cpuset.mems");
@@ -623,11 +622,11 @@ gen_hugetlb(yajl_gen g, const struct cgroup *cg)
 	json_gen_str(g, "hugetlb");
 	yajl_gen_map_open(g);
 	for (i = 0; dir && i < n; i++) {
-		_cleanup_free_ char *usage = xasprintf("hugetlb.%s.%s", sizes[i],
-						       v2 ? "current" : "usage_in_bytes");
+		_cleanup_free_ char *usage =
+			xasprintf("hugetlb.%s.%s", sizes[i], v2 ? "current" : "usage_in_bytes");
 		_cleanup_free_ char *max = xasprintf("hugetlb.%s.max_usage_in_bytes", sizes[i]);
-		_cleanup_free_ char *fail = xasprintf("hugetlb.%s.%s", sizes[i],
-						      v2 ? "events" : "failcnt");
+		_cleanup_free_ char *fail =
+			xasprintf("hugetlb.%s.%s", sizes[i], v2 ? "events" : "failcnt");
 		_cleanup_free_ char *events = v2 ? read_text(dir, fail) : NULL;
 		_cleanup_free_ char *probe = read_text(dir, usage);
 

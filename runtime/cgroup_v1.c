@@ -79,6 +79,11 @@ v1_create(struct cgroup *cg, struct mini_err **err)
 		ret = mkdir_p(h->dir, 0755, &e);
 		if (ret == 0 && has_controller(h, "cpuset"))
 			ret = cpuset_fill(h->mountpoint, h->dir, &e);
+		if (ret < 0 && cg->rootless && cgroup_denied(e->errnum)) {
+			mini_err_free(e);
+			cgroup_drop_hier(cg, i--);
+			continue;
+		}
 		if (ret < 0 && h->optional) {
 			mini_err_free(e);
 			continue;
@@ -103,7 +108,8 @@ v1_enter(struct cgroup *cg, pid_t pid, struct mini_err **err)
 		struct mini_err *e = NULL;
 
 		ret = cgroup_write(cg->hiers[i].dir, "cgroup.procs", buf, &e);
-		if (ret < 0 && cg->hiers[i].optional) {
+		if (ret < 0 &&
+		    (cg->hiers[i].optional || (cg->rootless && cgroup_denied(e->errnum)))) {
 			mini_err_free(e);
 			continue;
 		}

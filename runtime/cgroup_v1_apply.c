@@ -109,8 +109,8 @@ apply_memory(const char *dir, const struct spec_resources *r, struct mini_err **
 	    (ret = cgroup_write(dir, "memory.oom_control", "1", err)) < 0)
 		return ret;
 	if (r->memory_swappiness_present &&
-	    (ret = cgroup_writef(dir, "memory.swappiness", err, "%" PRIu64,
-				 r->memory_swappiness)) < 0)
+	    (ret = cgroup_writef(dir, "memory.swappiness", err, "%" PRIu64, r->memory_swappiness)) <
+		    0)
 		return ret;
 	return 0;
 }
@@ -181,8 +181,7 @@ apply_cpu(const char *dir, const struct spec_resources *r, struct mini_err **err
 	    (ret = cgroup_writef(dir, "cpu.rt_period_us", err, "%" PRIu64, r->cpu_rt_period)) < 0)
 		return ret;
 	if (r->cpu_rt_runtime_present && r->cpu_rt_runtime != 0 &&
-	    (ret = cgroup_writef(dir, "cpu.rt_runtime_us", err, "%" PRId64, r->cpu_rt_runtime)) <
-		    0)
+	    (ret = cgroup_writef(dir, "cpu.rt_runtime_us", err, "%" PRId64, r->cpu_rt_runtime)) < 0)
 		return ret;
 	if (r->cpu_idle_present &&
 	    (ret = cgroup_writef(dir, "cpu.idle", err, "%" PRId64, r->cpu_idle)) < 0)
@@ -385,12 +384,29 @@ static const struct {
 	wanted_fn wanted;
 	apply_fn apply;
 } controllers[] = {
-	{ "cpuset", cpuset_wanted, apply_cpuset },    { "memory", memory_wanted, apply_memory },
-	{ "cpu", cpu_wanted, apply_cpu },	      { "pids", pids_wanted, apply_pids },
-	{ "blkio", blkio_wanted, apply_blkio },	      { "hugetlb", hugetlb_wanted, apply_hugetlb },
-	{ "net_cls", net_cls_wanted, apply_net_cls }, { "net_prio", net_prio_wanted, apply_net_prio },
+	{ "cpuset", cpuset_wanted, apply_cpuset },
+	{ "memory", memory_wanted, apply_memory },
+	{ "cpu", cpu_wanted, apply_cpu },
+	{ "pids", pids_wanted, apply_pids },
+	{ "blkio", blkio_wanted, apply_blkio },
+	{ "hugetlb", hugetlb_wanted, apply_hugetlb },
+	{ "net_cls", net_cls_wanted, apply_net_cls },
+	{ "net_prio", net_prio_wanted, apply_net_prio },
 	{ "rdma", rdma_wanted, cgroup_rdma_apply },
 };
+
+const char *
+cgroup_limit_wanted(const struct spec_resources *r)
+{
+	size_t i;
+
+	for (i = 0; r && i < sizeof(controllers) / sizeof(controllers[0]); i++)
+		if (controllers[i].wanted(r))
+			return controllers[i].controller;
+	if (r && r->unified_present && r->unified_len)
+		return "unified";
+	return NULL;
+}
 
 int
 cgroup_v1_apply(struct cgroup *cg, const struct spec_resources *r, bool update,
@@ -402,7 +418,8 @@ cgroup_v1_apply(struct cgroup *cg, const struct spec_resources *r, bool update,
 	(void)update;
 	if (r == NULL)
 		return 0;
-	if (r->unified_present)
+	/* runc refuses any unified map on v1; an empty one asks for nothing, so let it pass. */
+	if (r->unified_present && r->unified_len > 0)
 		return mini_err_set(err, EINVAL, "unified: cannot use unified on cgroup v1");
 	if (r->memory_kernel_present || r->memory_kernel_tcp_present)
 		log_warn("Kernel memory settings are ignored and will be removed");
@@ -413,9 +430,10 @@ cgroup_v1_apply(struct cgroup *cg, const struct spec_resources *r, bool update,
 			continue;
 		dir = cgroup_dir_for(cg, controllers[i].controller);
 		if (dir == NULL)
-			return mini_err_set(err, ENOTSUP,
-					    "cannot set %s limit: no %s cgroup hierarchy is mounted",
-					    controllers[i].controller, controllers[i].controller);
+			return mini_err_set(
+				err, ENOTSUP,
+				"cannot set %s limit: no %s cgroup hierarchy is mounted",
+				controllers[i].controller, controllers[i].controller);
 		ret = controllers[i].apply(dir, r, err);
 		if (ret < 0)
 			return ret;

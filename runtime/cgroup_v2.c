@@ -60,6 +60,11 @@ v2_create(struct cgroup *cg, struct mini_err **err)
 	int ret;
 
 	ret = mkdir_p(h->dir, 0755, err);
+	if (ret < 0 && cg->rootless && cgroup_denied((*err)->errnum)) {
+		mini_err_freep(err);
+		cgroup_drop_hier(cg, 0);
+		return 0;
+	}
 	if (ret < 0)
 		return mini_err_wrap(err, "create cgroup");
 	enable_controllers(h->mountpoint, h->dir);
@@ -72,8 +77,14 @@ v2_enter(struct cgroup *cg, pid_t pid, struct mini_err **err)
 	char buf[32];
 	int ret;
 
+	if (cg->n_hiers == 0)
+		return 0;
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	ret = cgroup_write(cg->hiers[0].dir, "cgroup.procs", buf, err);
+	if (ret < 0 && cg->rootless && cgroup_denied((*err)->errnum)) {
+		mini_err_freep(err);
+		return 0;
+	}
 	if (ret < 0)
 		return mini_err_wrap(err, "join cgroup");
 	return 0;
@@ -167,11 +178,21 @@ apply_cpu(const char *dir, const struct spec_resources *r, struct mini_err **err
 				 cgroup_shares_to_weight(r->cpu_shares))) < 0)
 		return ret;
 	if (quota != 0 || period != 0) {
+		_cleanup_free_ char *cur = NULL;
 		char q[32] = "max";
 
 		if (quota > 0)
 			snprintf(q, sizeof(q), "%" PRId64, quota);
-		ret = cgroup_writef(dir, "cpu.max", err, "%s %" PRIu64, q, period ? period : 100000);
+		/* One of the two alone keeps the other's current value, as runc's update does:
+		 * the kernel keeps the period when only a quota is written; for a period alone,
+		 * the current quota is read back. */
+		if (period == 0)
+			ret = cgroup_write(dir, "cpu.max", q, err);
+		else if (quota == 0 && cgroup_read(dir, "cpu.max", &cur, NULL) == 0)
+			ret = cgroup_writef(dir, "cpu.max", err, "%.*s %" PRIu64,
+					    (int)strcspn(cur, " \n"), cur, period);
+		else
+			ret = cgroup_writef(dir, "cpu.max", err, "%s %" PRIu64, q, period);
 		if (ret < 0)
 			return ret;
 	}
@@ -283,9 +304,9 @@ apply_unified(const char *dir, const struct spec_resources *r, struct mini_err *
 		_cleanup_free_ char *ctl = NULL;
 
 		if (strchr(k, '/') || strcmp(k, "..") == 0 || strcmp(k, ".") == 0)
-			return mini_err_set(err, EINVAL,
-					    "unified resource \"%s\" must be a file name (no slashes)",
-					    k);
+			return mini_err_set(
+				err, EINVAL,
+				"unified resource \"%s\" must be a file name (no slashes)", k);
 		ret = cgroup_write(dir, k, r->unified[i].value, &e);
 		if (ret == 0)
 			continue;

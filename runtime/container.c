@@ -10,6 +10,7 @@
 #include "init.h"
 #include "log.h"
 #include "namespaces.h"
+#include "passwd.h"
 #include "pidutil.h"
 #include "security.h"
 #include "spec.h"
@@ -19,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,7 +38,16 @@
 const char *
 ctx_root(const struct minirt_ctx *ctx)
 {
-	return ctx && ctx->root ? ctx->root : MINIRT_DEFAULT_ROOT;
+	static char rootless[4096];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (ctx && ctx->root)
+		return ctx->root;
+	/* runc's rootless default: $XDG_RUNTIME_DIR/runc (/run is root's). */
+	if (geteuid() != 0 && xdg && xdg[0] == '/' &&
+	    (size_t)snprintf(rootless, sizeof(rootless), "%s/minirun", xdg) < sizeof(rootless))
+		return rootless;
+	return MINIRT_DEFAULT_ROOT;
 }
 
 int
@@ -79,9 +88,7 @@ check_spec(const struct minirt_spec *s, const struct minirt_create_opts *o, int 
 static char *
 owner_name(void)
 {
-	struct passwd *pw = getpwuid(geteuid());
-
-	return xstrdup(pw ? pw->pw_name : "");
+	return passwd_user_name(geteuid());
 }
 
 /* P2: oom_score_adj and id maps are written from outside; the cgroup join is ours to do. */
@@ -282,6 +289,44 @@ apply_devices(const struct minirt_spec *s, struct cgroup *cg, struct mini_err **
 	return 0;
 }
 
+/* Creates the container's cgroup and writes its limits. Rootless (cg->rootless), the
+ * hierarchies we may not use are dropped, and with none left the container runs without a
+ * cgroup (*cgp = NULL) unless it asks for limits, as runc does. */
+static int
+place_cgroup(const struct minirt_spec *s, struct cgroup **cgp, struct mini_err **err)
+{
+	const struct spec_resources *r = s->linux_cfg ? s->linux_cfg->resources : NULL;
+	struct cgroup *cg = *cgp;
+	const char *wanted;
+	int ret;
+
+	cg->rootless =
+		(geteuid() != 0 || cgroup_in_userns()) &&
+		!(s->linux_cfg && s->linux_cfg->cgroups_path && s->linux_cfg->cgroups_path[0]);
+	ret = cg->ops->create(cg, err);
+	if (ret < 0)
+		return ret;
+	if (cg->n_hiers == 0) {
+		wanted = cgroup_limit_wanted(r);
+		if (wanted)
+			return mini_err_set(err, EPERM,
+					    "linux.resources: cannot set %s limit: container could "
+					    "not join or create cgroup",
+					    wanted);
+		cgroup_freep(cgp);
+		return 0;
+	}
+	if (r && (ret = cg->ops->apply(cg, r, false, err)) < 0)
+		return mini_err_wrap(err, "linux.resources");
+	ret = apply_devices(s, cg, err);
+	if (ret < 0 && cg->rootless) {
+		/* runc: device rules are not expected to work rootless. */
+		mini_err_freep(err);
+		ret = 0;
+	}
+	return ret;
+}
+
 /* The steps after the state directory exists; on failure the caller removes it. */
 static int
 create_in_dir(const struct minirt_ctx *ctx, struct state_dir *sd, const struct minirt_spec *s,
@@ -305,14 +350,10 @@ create_in_dir(const struct minirt_ctx *ctx, struct state_dir *sd, const struct m
 	if (ret < 0)
 		return ret;
 	st->cg = *cgp;
-	ret = (*cgp)->ops->create(*cgp, err);
+	ret = place_cgroup(s, cgp, err);
 	if (ret < 0)
 		return ret;
-	if (l && l->resources && (ret = (*cgp)->ops->apply(*cgp, l->resources, false, err)) < 0)
-		return mini_err_wrap(err, "linux.resources");
-	ret = apply_devices(s, *cgp, err);
-	if (ret < 0)
-		return ret;
+	st->cg = *cgp;
 	ret = make_exec_fifo(sd, &fifo_fd, err);
 	if (ret < 0)
 		return ret;

@@ -237,6 +237,7 @@ minirt_features(void)
 	json_gen_kv_bool(g, "v2", true);
 	json_gen_kv_bool(g, "systemd", false);
 	json_gen_kv_bool(g, "systemdUser", false);
+	json_gen_kv_bool(g, "rdma", true);
 	yajl_gen_map_close(g);
 	json_gen_str(g, "capabilities");
 	yajl_gen_array_open(g);

@@ -159,5 +159,16 @@ ns_write_idmaps(pid_t pid, const struct spec_linux *l, struct mini_err **err)
 	ret = write_map(pid, "uid_map", l->uid_mappings, l->uid_mappings_len, err);
 	if (ret < 0)
 		return ret;
+	/* Rootless: the kernel lets an unprivileged process write gid_map only once setgroups(2)
+	 * is disabled in the namespace (as runc does without newgidmap). */
+	if (geteuid() != 0 && l->gid_mappings_len > 0) {
+		char path[64];
+		_cleanup_close_ int fd = -1;
+
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "deny", 4) != 4)
+			return mini_err_set(err, errno, "write deny to %s", path);
+	}
 	return write_map(pid, "gid_map", l->gid_mappings, l->gid_mappings_len, err);
 }

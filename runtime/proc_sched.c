@@ -29,13 +29,13 @@ struct k_sched_attr {
 #define K_IOPRIO_CLASS_SHIFT 13
 
 static const char *const policies[] = {
-	"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
+	"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",       "SCHED_BATCH",
 	"SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE",
 };
 
 static const char *const flag_names[] = {
-	"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",	  "SCHED_FLAG_DL_OVERRUN",
-	"SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS",	  "SCHED_FLAG_UTIL_CLAMP_MIN",
+	"SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",     "SCHED_FLAG_DL_OVERRUN",
+	"SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
 	"SCHED_FLAG_UTIL_CLAMP_MAX",
 };
 
@@ -120,8 +120,8 @@ parse_scheduler(yajl_val v, struct proc_sched *s, struct mini_err **err)
 		return ret;
 	/* The kernel's rules, reported with the field instead of a bare EINVAL. */
 	if ((p == 1 || p == 2) && prio < 1)
-		return mini_err_set(err, EINVAL, "%s.priority: %s needs a priority of 1 to 99", path,
-				    policy);
+		return mini_err_set(err, EINVAL, "%s.priority: %s needs a priority of 1 to 99",
+				    path, policy);
 	if (p != 1 && p != 2 && prio != 0)
 		return mini_err_set(err, EINVAL, "%s.priority: must be 0 for %s", path, policy);
 	if (p == K_SCHED_DEADLINE && (rt == 0 || dl == 0))
@@ -195,8 +195,7 @@ proc_sched_apply(const struct proc_sched *s, struct mini_err **err)
 			return mini_err_set(err, errno, "process.scheduler: sched_setattr %s",
 					    policies[s->policy]);
 	}
-	if (s->ioprio_present &&
-	    syscall(SYS_ioprio_set, K_IOPRIO_WHO_PROCESS, 0, s->ioprio) < 0)
+	if (s->ioprio_present && syscall(SYS_ioprio_set, K_IOPRIO_WHO_PROCESS, 0, s->ioprio) < 0)
 		return mini_err_set(err, errno, "process.ioPriority: ioprio_set");
 	return 0;
 }

@@ -39,10 +39,11 @@ check_lsm(const struct spec_process *p, struct process_security *out, struct min
 {
 	if (p->apparmor_profile && p->apparmor_profile[0]) {
 		if (!apparmor_enabled())
-			return mini_err_set(err, EINVAL,
-					    "process.apparmorProfile: \"%s\" given, but AppArmor is "
-					    "not enabled on this host",
-					    p->apparmor_profile);
+			return mini_err_set(
+				err, EINVAL,
+				"process.apparmorProfile: \"%s\" given, but AppArmor is "
+				"not enabled on this host",
+				p->apparmor_profile);
 		out->apparmor_profile = p->apparmor_profile;
 	}
 	if (p->selinux_label && p->selinux_label[0]) {
@@ -77,14 +78,15 @@ apply_lsm(const struct process_security *s, struct mini_err **err)
 	if (s->apparmor_profile) {
 		_cleanup_free_ char *v = xasprintf("exec %s", s->apparmor_profile);
 		/* The AppArmor-specific file when LSMs are stacked (Linux 5.8+). */
-		const char *f = access("/proc/thread-self/attr/apparmor/exec", F_OK) == 0 ?
-					"/proc/thread-self/attr/apparmor/exec" :
-					"/proc/thread-self/attr/exec";
+		const char *f = access("/proc/thread-self/attr/apparmor/exec", F_OK) == 0
+					? "/proc/thread-self/attr/apparmor/exec"
+					: "/proc/thread-self/attr/exec";
 
 		if (write_attr(f, v, err) < 0)
 			return mini_err_wrap(err, "process.apparmorProfile");
 	}
-	if (s->selinux_label && write_attr("/proc/thread-self/attr/exec", s->selinux_label, err) < 0)
+	if (s->selinux_label &&
+	    write_attr("/proc/thread-self/attr/exec", s->selinux_label, err) < 0)
 		return mini_err_wrap(err, "process.selinuxLabel");
 	return 0;
 }

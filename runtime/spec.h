@@ -120,9 +120,9 @@ struct spec_kv {
 /* linux.resources.devices[]: one device cgroup rule. */
 struct spec_dev_rule {
 	bool allow;
-	char type;	     /* 'a' (all, the default), 'c' or 'b' */
+	char type;	      /* 'a' (all, the default), 'c' or 'b' */
 	int64_t major, minor; /* -1: any ("*") */
-	unsigned access;     /* SPEC_DEV_ACC_* bits, never 0 */
+	unsigned access;      /* SPEC_DEV_ACC_* bits, never 0 */
 };
 
 #define SPEC_DEV_ACC_READ 1u

@@ -36,10 +36,11 @@ parse_memory(yajl_val v, const char *path, struct spec_resources *r, struct mini
 	if (r->memory_swappiness_present && r->memory_swappiness == UINT64_MAX)
 		r->memory_swappiness_present = false;
 	if (r->memory_swappiness_present && r->memory_swappiness > 100)
-		return mini_err_set(err, EINVAL,
-				    "%s.swappiness: invalid memory swappiness value: %llu (valid range "
-				    "is 0-100)",
-				    path, (unsigned long long)r->memory_swappiness);
+		return mini_err_set(
+			err, EINVAL,
+			"%s.swappiness: invalid memory swappiness value: %llu (valid range "
+			"is 0-100)",
+			path, (unsigned long long)r->memory_swappiness);
 	return 0;
 }
 
@@ -86,7 +87,8 @@ parse_access(const char *s, const char *path, unsigned *out, struct mini_err **e
 			*out |= SPEC_DEV_ACC_MKNOD;
 			break;
 		default:
-			return mini_err_set(err, EINVAL, "%s.access: unknown access '%c'", path, *s);
+			return mini_err_set(err, EINVAL, "%s.access: unknown access '%c'", path,
+					    *s);
 		}
 	}
 	return 0;
@@ -125,8 +127,8 @@ parse_dev_rules(yajl_val v, const char *path, struct spec_resources *r, struct m
 		else if (strlen(type) == 1 && strchr("acb", type[0]))
 			d->type = type[0];
 		else
-			return mini_err_set(err, EINVAL, "%s.type: invalid cgroup device type \"%s\"",
-					    ep, type);
+			return mini_err_set(err, EINVAL,
+					    "%s.type: invalid cgroup device type \"%s\"", ep, type);
 		if (!has_major || d->major < 0)
 			d->major = -1;
 		if (!has_minor || d->minor < 0)
@@ -185,8 +187,8 @@ parse_blkio_devs(yajl_val v, const char *path, bool with_weight, struct spec_blk
 			return mini_err_set(err, EINVAL, "%s: major and minor are required", ep);
 		if (with_weight &&
 		    ((ret = parse_u16(e, "weight", ep, &d->weight, &d->weight_present, err)) < 0 ||
-		     (ret = parse_u16(e, "leafWeight", ep, &d->leaf_weight,
-				      &d->leaf_weight_present, err)) < 0))
+		     (ret = parse_u16(e, "leafWeight", ep, &d->leaf_weight, &d->leaf_weight_present,
+				      err)) < 0))
 			return ret;
 		if (!with_weight && (ret = spec_opt_uint64(e, "rate", ep, &d->rate, NULL, err)) < 0)
 			return ret;
@@ -349,9 +351,12 @@ spec_parse_resources(yajl_val v, const char *path, struct spec_resources **out,
 		const char *key;
 		part_fn fn;
 	} parts[] = {
-		{ "memory", parse_memory },	  { "cpu", parse_cpu },
-		{ "devices", parse_dev_rules },	  { "blockIO", parse_blkio },
-		{ "hugepageLimits", parse_hugepages }, { "network", parse_network },
+		{ "memory", parse_memory },
+		{ "cpu", parse_cpu },
+		{ "devices", parse_dev_rules },
+		{ "blockIO", parse_blkio },
+		{ "hugepageLimits", parse_hugepages },
+		{ "network", parse_network },
 		{ "rdma", parse_rdma },
 	};
 	struct spec_resources *r;

@@ -18,7 +18,8 @@
 
 /* Global options of every command. Strings are borrowed for the call. */
 struct minirt_ctx {
-	const char *root;    /* state root; NULL = MINIRT_DEFAULT_ROOT */
+	const char *root;    /* state root; NULL = MINIRT_DEFAULT_ROOT (rootless:
+				$XDG_RUNTIME_DIR/minirun when set, as runc) */
 	bool systemd_cgroup; /* refused: there is no systemd driver */
 	int log_fd;	     /* the --log file (kept open in the init for its last words), or -1 */
 };

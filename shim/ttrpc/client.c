@@ -15,7 +15,10 @@
 #include <string.h>
 #include <sys/un.h>
 
-#define READ_BUF_SIZE 65536
+/* Requests and replies are small; a frame that does not fit is assembled by the decoder in a buffer
+ * of exactly its size, freed once it is dispatched. So a read buffer of one page is enough, and a
+ * long-lived shim keeps no more than that per server or client (issue 6's memory targets). */
+#define READ_BUF_SIZE 4096
 
 enum conn_state {
 	CONN_IDLE,	 /* no pipe handle */

@@ -18,7 +18,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define READ_BUF_SIZE 65536
+/* Requests and replies are small; a frame that does not fit is assembled by the decoder in a buffer
+ * of exactly its size, freed once it is dispatched. So a read buffer of one page is enough, and a
+ * long-lived shim keeps no more than that per server or client (issue 6's memory targets). */
+#define READ_BUF_SIZE 4096
 /* Stop reading from a peer whose replies pile up unread; resume below half of it. */
 #define WRITE_HIGH_WATER (1u << 20)
 /* A peer that lets this much pile up is not reading at all: drop it. */

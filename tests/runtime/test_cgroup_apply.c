@@ -5,6 +5,7 @@
 #include "cgroup.h"
 #include "cgroup_devices.h"
 #include "cleanup.h"
+#include "commands.h"
 #include "fs.h"
 #include "json.h"
 #include "spec.h"
@@ -24,8 +25,8 @@ static char wlog[16384];
 
 int __wrap_cgroup_write(const char *dir, const char *file, const char *value,
 			struct mini_err **err);
-int __wrap_cgroup_writef(const char *dir, const char *file, struct mini_err **err,
-			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int __wrap_cgroup_writef(const char *dir, const char *file, struct mini_err **err, const char *fmt,
+			 ...) __attribute__((format(printf, 4, 5)));
 
 int
 __wrap_cgroup_write(const char *dir, const char *file, const char *value, struct mini_err **err)
@@ -43,8 +44,7 @@ __wrap_cgroup_write(const char *dir, const char *file, const char *value, struct
 }
 
 int
-__wrap_cgroup_writef(const char *dir, const char *file, struct mini_err **err, const char *fmt,
-		     ...)
+__wrap_cgroup_writef(const char *dir, const char *file, struct mini_err **err, const char *fmt, ...)
 {
 	_cleanup_free_ char *v = NULL;
 	va_list ap;
@@ -85,8 +85,9 @@ fake(const struct cgroup_ops *ops, const char *const *spec)
 			put(dir, *spec, "0\n");
 		spec++;
 		cg->hiers = xrealloc(cg->hiers, (cg->n_hiers + 1) * sizeof(*cg->hiers));
-		cg->hiers[cg->n_hiers++] =
-			(struct cgroup_hier){ .name = xstrdup(name), .mountpoint = mnt, .dir = dir };
+		cg->hiers[cg->n_hiers++] = (struct cgroup_hier){ .name = xstrdup(name),
+								 .mountpoint = mnt,
+								 .dir = dir };
 	}
 	return cg;
 }
@@ -133,21 +134,55 @@ apply(struct cgroup *cg, const char *json)
 }
 
 static const char *const v1_layout[] = {
-	"memory", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
-	"memory.soft_limit_in_bytes", "memory.swappiness", "memory.oom_control",
-	"memory.usage_in_bytes", "memory.max_usage_in_bytes", NULL,
-	"cpu,cpuacct", "cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us",
-	"cpu.rt_period_us", "cpu.rt_runtime_us", "cpu.idle", NULL,
-	"cpuset", "cpuset.cpus", "cpuset.mems", NULL,
-	"pids", "pids.max", NULL,
-	"blkio", "blkio.bfq.weight", "blkio.bfq.weight_device", "blkio.leaf_weight",
-	"blkio.leaf_weight_device", "blkio.throttle.read_bps_device",
-	"blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device",
-	"blkio.throttle.write_iops_device", NULL,
-	"hugetlb", "hugetlb.2MB.limit_in_bytes", "hugetlb.1GB.limit_in_bytes", NULL,
-	"net_cls,net_prio", "net_cls.classid", "net_prio.ifpriomap", NULL,
-	"rdma", "rdma.max", NULL,
-	"devices", "devices.allow", "devices.deny", NULL,
+	"memory",
+	"memory.limit_in_bytes",
+	"memory.memsw.limit_in_bytes",
+	"memory.soft_limit_in_bytes",
+	"memory.swappiness",
+	"memory.oom_control",
+	"memory.usage_in_bytes",
+	"memory.max_usage_in_bytes",
+	NULL,
+	"cpu,cpuacct",
+	"cpu.shares",
+	"cpu.cfs_period_us",
+	"cpu.cfs_quota_us",
+	"cpu.rt_period_us",
+	"cpu.rt_runtime_us",
+	"cpu.idle",
+	NULL,
+	"cpuset",
+	"cpuset.cpus",
+	"cpuset.mems",
+	NULL,
+	"pids",
+	"pids.max",
+	NULL,
+	"blkio",
+	"blkio.bfq.weight",
+	"blkio.bfq.weight_device",
+	"blkio.leaf_weight",
+	"blkio.leaf_weight_device",
+	"blkio.throttle.read_bps_device",
+	"blkio.throttle.write_bps_device",
+	"blkio.throttle.read_iops_device",
+	"blkio.throttle.write_iops_device",
+	NULL,
+	"hugetlb",
+	"hugetlb.2MB.limit_in_bytes",
+	"hugetlb.1GB.limit_in_bytes",
+	NULL,
+	"net_cls,net_prio",
+	"net_cls.classid",
+	"net_prio.ifpriomap",
+	NULL,
+	"rdma",
+	"rdma.max",
+	NULL,
+	"devices",
+	"devices.allow",
+	"devices.deny",
+	NULL,
 	NULL,
 };
 
@@ -237,9 +272,23 @@ test_v1_missing(void)
 }
 
 static const char *const v2_layout[] = {
-	"", "pids.max", "memory.swap.max", "memory.max", "memory.low", "memory.high", "io.weight",
-	"io.max", "cpu.weight", "cpu.max", "cpu.idle", "cpuset.cpus", "cpuset.mems",
-	"hugetlb.2MB.max", "hugetlb.1GB.max", "rdma.max", NULL,
+	"",
+	"pids.max",
+	"memory.swap.max",
+	"memory.max",
+	"memory.low",
+	"memory.high",
+	"io.weight",
+	"io.max",
+	"cpu.weight",
+	"cpu.max",
+	"cpu.idle",
+	"cpuset.cpus",
+	"cpuset.mems",
+	"hugetlb.2MB.max",
+	"hugetlb.1GB.max",
+	"rdma.max",
+	NULL,
 	NULL,
 };
 
@@ -278,7 +327,11 @@ test_v2_full(void)
 	is_str(msg, "memory+swap limit should be >= memory limit", "v2: swap below limit");
 	free(msg);
 	msg = apply(cg, "{\"cpu\":{\"quota\":-1}}");
-	is_str(wlog, "cpu.max=max 100000\n", "v2: no quota is max with the default period");
+	is_str(wlog, "cpu.max=max\n", "v2: a quota alone keeps the period (no quota: max)");
+	free(msg);
+	put(cg->hiers[0].dir, "cpu.max", "30000 100000\n");
+	msg = apply(cg, "{\"cpu\":{\"period\":200000}}");
+	is_str(wlog, "cpu.max=30000 200000\n", "v2: a period alone keeps the quota");
 	free(msg);
 	msg = apply(cg, "{\"cpu\":{\"shares\":2}}");
 	is_str(wlog, "cpu.weight=1\n", "v2: shares 2 -> weight 1");
@@ -337,7 +390,8 @@ test_device_rules(void)
 		return;
 	}
 	cgroup_device_rules(s, &rules, &n);
-	is_int(n, 12, "2 rules of the config + 10 defaults (/dev/null's replaced by linux.devices)");
+	is_int(n, 12,
+	       "2 rules of the config + 10 defaults (/dev/null's replaced by linux.devices)");
 	wlog[0] = '\0';
 	ok(cg->ops->set_devices(cg, rules, n, &err) == 0, "v1 set_devices");
 	is_str(wlog,
@@ -352,6 +406,39 @@ test_device_rules(void)
 	cgroup_free(cg);
 }
 
+/* runc's --memory style sizes (docker/go-units RAMInBytes), which `update` turns into bytes. */
+static void
+test_ram_sizes(void)
+{
+	static const struct {
+		const char *in;
+		int64_t want;
+	} ok_cases[] = {
+		{ "512", 512 },	       { "64m", 64 << 20 },   { "64M", 64 << 20 },
+		{ "1.5g", 3LL << 29 }, { "2GiB", 2LL << 30 }, { "10 kb", 10240 },
+		{ "-1", -1 },	       { "1t", 1LL << 40 },
+	};
+	static const char *const bad[] = { "", "m", "-2", "1x", "1mm", "abc" };
+	size_t i;
+
+	for (i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++) {
+		int64_t v = 0;
+		struct mini_err *err = NULL;
+
+		ok(cli_parse_ram(ok_cases[i].in, &v, &err) == 0 && v == ok_cases[i].want,
+		   "size \"%s\" = %lld (got %lld)", ok_cases[i].in, (long long)ok_cases[i].want,
+		   (long long)v);
+		mini_err_free(err);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t v = 0;
+		struct mini_err *err = NULL;
+
+		ok(cli_parse_ram(bad[i], &v, &err) < 0, "size \"%s\" refused", bad[i]);
+		mini_err_free(err);
+	}
+}
+
 int
 main(void)
 {
@@ -364,6 +451,7 @@ main(void)
 	test_v2_full();
 	test_v2_bfq();
 	test_device_rules();
+	test_ram_sizes();
 	{
 		_cleanup_free_ char *cmd = xasprintf("rm -rf %s", tmp);
 

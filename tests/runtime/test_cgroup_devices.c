@@ -117,7 +117,7 @@ struct probe {
 };
 
 static const struct probe probes[] = {
-	{ "/dev/null", 1, 3 },	  { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+	{ "/dev/null", 1, 3 },	 { "/dev/zero", 1, 5 },	   { "/dev/full", 1, 7 },
 	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 },
 };
 
@@ -240,8 +240,8 @@ test_kernel(void)
 	if (geteuid() != 0 || root == NULL) {
 		const char *why = geteuid() != 0 ? "needs root" : "no cgroup2 hierarchy mounted";
 
-		if (getenv("MINI_TESTS_REQUIRE_ROOT") && strcmp(getenv("MINI_TESTS_REQUIRE_ROOT"),
-								 "1") == 0 && geteuid() != 0)
+		if (getenv("MINI_TESTS_REQUIRE_ROOT") &&
+		    strcmp(getenv("MINI_TESTS_REQUIRE_ROOT"), "1") == 0 && geteuid() != 0)
 			ok(0, "kernel verdicts: %s (MINI_TESTS_REQUIRE_ROOT=1)", why);
 		else
 			printf("ok %d - kernel verdicts # SKIP %s\n", ++tap_n, why);
