@@ -219,6 +219,17 @@ launch(const struct minirt_spec *s, struct init_config *cfg, struct container_st
 		close(cfg->sync_fd);
 		return mini_err_set(err, errno, "unshare the time namespace");
 	}
+	/* The offsets can only be written while the new namespace has no process yet. */
+	if (timens && timens->path == NULL && s->linux_cfg && s->linux_cfg->time_offsets) {
+		const char *o = s->linux_cfg->time_offsets;
+		_cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, o, strlen(o)) < 0) {
+			close(cfg->sync_fd);
+			return mini_err_set(err, errno,
+					    "linux.timeOffsets: write /proc/self/timens_offsets");
+		}
+	}
 	child = clone_child(flags);
 	if (child < 0) {
 		close(cfg->sync_fd);

@@ -221,6 +221,9 @@ struct spec_linux {
 	char *mount_label;
 	bool personality_present;
 	unsigned long personality_domain;
+	/* linux.timeOffsets, as /proc/self/timens_offsets lines ("monotonic 3600 0\n…"); NULL if
+	 * none. Applied after unsharing the time namespace, before its first process exists. */
+	char *time_offsets;
 	yajl_val seccomp; /* raw, borrowed (part 2) */
 };
 

@@ -195,6 +195,45 @@ parse_personality(yajl_val v, const char *path, struct spec_linux *l, struct min
 	return 0;
 }
 
+/* linux.timeOffsets: {"monotonic": {"secs": N, "nanosecs": N}, "boottime": {…}}. */
+static int
+parse_time_offsets(yajl_val v, const char *path, struct spec_linux *l, struct mini_err **err)
+{
+	static const char *const clocks[] = { "monotonic", "boottime" };
+	_cleanup_free_ char *text = NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = json_want_object(v, path, err)) < 0)
+		return ret;
+	for (i = 0; i < v->u.object.len; i++) {
+		const char *clock = v->u.object.keys[i];
+		_cleanup_free_ char *p = spec_path_key(path, clock);
+		int64_t secs = 0;
+		uint32_t nsecs = 0;
+		bool present;
+		char *next;
+
+		if (strcmp(clock, clocks[0]) != 0 && strcmp(clock, clocks[1]) != 0)
+			return mini_err_set(err, EINVAL,
+					    "%s: unknown clock (want monotonic or boottime)", p);
+		if ((ret = json_want_object(v->u.object.values[i], p, err)) < 0 ||
+		    (ret = spec_opt_int64(v->u.object.values[i], "secs", p, &secs, &present, err)) <
+			    0 ||
+		    (ret = spec_opt_u32(v->u.object.values[i], "nanosecs", p, &nsecs, &present,
+					err)) < 0)
+			return ret;
+		if (nsecs >= 1000000000u)
+			return mini_err_set(err, EINVAL, "%s.nanosecs: %u is not below 1e9", p,
+					    nsecs);
+		next = xasprintf("%s%s %lld %u\n", text ? text : "", clock, (long long)secs, nsecs);
+		free(text);
+		text = next;
+	}
+	l->time_offsets = steal_ptr(&text);
+	return 0;
+}
+
 static const char *const propagations[] = {
 	"private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable",
 };
@@ -266,6 +305,12 @@ spec_parse_linux(yajl_val v, const char *path, struct spec_linux **out, struct m
 		if ((ret = parse_personality(sub, p, l, err)) < 0)
 			return ret;
 	}
+	sub = json_get(v, "timeOffsets");
+	if (sub) {
+		_cleanup_free_ char *p = spec_path_key(path, "timeOffsets");
+		if ((ret = parse_time_offsets(sub, p, l, err)) < 0)
+			return ret;
+	}
 	l->seccomp = json_get(v, "seccomp");
 	return 0;
 }
@@ -282,6 +327,7 @@ spec_linux_free(struct spec_linux *l)
 	free(l->namespaces);
 	free(l->uid_mappings);
 	free(l->gid_mappings);
+	free(l->time_offsets);
 	for (i = 0; i < l->devices_len; i++)
 		free(l->devices[i].path);
 	free(l->devices);

@@ -19,6 +19,17 @@ def test_domainname(rt):
     expect_eq(rt.run_output(conf), "example.org\n", "domainname")
 
 
+def test_time_namespace_offsets(rt):
+    if rt.name == "runc":
+        raise Skip("runc 1.1.5 does not implement the time namespace (runtime-spec 1.1)")
+    conf = base_config(["cat", "/proc/self/timens_offsets"])
+    conf["linux"]["namespaces"].append({"type": "time"})
+    conf["linux"]["timeOffsets"] = {"monotonic": {"secs": 3600, "nanosecs": 5},
+                                    "boottime": {"secs": 86400}}
+    lines = sorted(" ".join(l.split()) for l in rt.run_output(conf).splitlines())
+    expect_eq(lines, ["boottime 86400 0", "monotonic 3600 5"], "time namespace offsets")
+
+
 def test_env(rt):
     conf = base_config(["env"])
     conf["process"]["env"] = ["PATH=/bin", "FOO=bar baz", "EMPTY="]

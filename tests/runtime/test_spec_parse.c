@@ -107,6 +107,11 @@ test_bad(void)
 		{ "{\"annotations\":{\"a\":1}}", "config.json: annotations.a: expected string" },
 		{ "{\"linux\":{\"rootfsPropagation\":\"weird\"}}",
 		  "config.json: linux.rootfsPropagation: unsupported value \"weird\"" },
+		{ "{\"linux\":{\"timeOffsets\":{\"realtime\":{\"secs\":1}}}}",
+		  "config.json: linux.timeOffsets.realtime: unknown clock (want monotonic or "
+		  "boottime)" },
+		{ "{\"linux\":{\"timeOffsets\":{\"boottime\":{\"nanosecs\":1000000000}}}}",
+		  "config.json: linux.timeOffsets.boottime.nanosecs: 1000000000 is not below 1e9" },
 		{ "[1]", "config.json: (top level): expected object" },
 	};
 	size_t i;
