@@ -147,8 +147,9 @@ shim_shutdown(struct shim *s)
 int
 shim_serve(const struct shim_args *a)
 {
-	/* Static, not on the stack: zero pages nobody writes (most of the reaper's early-exit table)
-	 * cost no memory, and the loop's callbacks run 8 KiB closer to the top of the stack. */
+	/* Static, not on the stack: zero pages nobody writes (most of the reaper's early-exit
+	 * table) cost no memory, and the loop's callbacks run 8 KiB closer to the top of the stack.
+	 */
 	static struct shim s;
 	struct mini_err *err = NULL;
 
