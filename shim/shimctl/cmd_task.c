@@ -146,6 +146,24 @@ task_call(struct shimctl *ctx, const struct task_cmd *c, const ProtobufCMessage 
 	return SHIMCTL_EXIT_OK;
 }
 
+/* The commands whose request is only {id = 1}: builds it from its descriptor, calls and prints. */
+static int
+id_only_call(struct shimctl *ctx, int argc, char **argv, const struct task_cmd *c,
+	     const ProtobufCMessageDescriptor *req_desc, const ProtobufCMessageDescriptor *res_desc)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(req_desc, "id");
+	_cleanup_free_ ProtobufCMessage *req = xcalloc(1, req_desc->sizeof_message);
+	struct task_args a;
+	int code;
+
+	protobuf_c_message_init(req_desc, req);
+	if (!task_parse(ctx, argc, argv, c, &a, &code))
+		return code;
+	*(const char **)((char *)req + f->offset) = ctx->id;
+	return task_call(ctx, c, req, res_desc, SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
+}
+
 int
 cmd_state(struct shimctl *ctx, int argc, char **argv)
 {
@@ -287,15 +305,8 @@ cmd_stats(struct shimctl *ctx, int argc, char **argv)
 			"  shimctl --id c1 stats\n"
 			"  shimctl --id c1 stats --json\n",
 	};
-	Containerd__Task__V2__StatsRequest req = CONTAINERD__TASK__V2__STATS_REQUEST__INIT;
-	struct task_args a;
-	int code;
-
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
-		return code;
-	req.id = (char *)ctx->id;
-	return task_call(ctx, &c, &req.base, &containerd__task__v2__stats_response__descriptor,
-			 SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
+	return id_only_call(ctx, argc, argv, &c, &containerd__task__v2__stats_request__descriptor,
+			    &containerd__task__v2__stats_response__descriptor);
 }
 
 int
@@ -309,15 +320,8 @@ cmd_pause(struct shimctl *ctx, int argc, char **argv)
 			"Examples:\n"
 			"  shimctl --id c1 pause\n",
 	};
-	Containerd__Task__V2__PauseRequest req = CONTAINERD__TASK__V2__PAUSE_REQUEST__INIT;
-	struct task_args a;
-	int code;
-
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
-		return code;
-	req.id = (char *)ctx->id;
-	return task_call(ctx, &c, &req.base, &google__protobuf__empty__descriptor,
-			 SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
+	return id_only_call(ctx, argc, argv, &c, &containerd__task__v2__pause_request__descriptor,
+			    &google__protobuf__empty__descriptor);
 }
 
 int
@@ -331,15 +335,8 @@ cmd_resume(struct shimctl *ctx, int argc, char **argv)
 			"Examples:\n"
 			"  shimctl --id c1 resume\n",
 	};
-	Containerd__Task__V2__ResumeRequest req = CONTAINERD__TASK__V2__RESUME_REQUEST__INIT;
-	struct task_args a;
-	int code;
-
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
-		return code;
-	req.id = (char *)ctx->id;
-	return task_call(ctx, &c, &req.base, &google__protobuf__empty__descriptor,
-			 SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
+	return id_only_call(ctx, argc, argv, &c, &containerd__task__v2__resume_request__descriptor,
+			    &google__protobuf__empty__descriptor);
 }
 
 int
@@ -379,15 +376,8 @@ cmd_connect(struct shimctl *ctx, int argc, char **argv)
 			"Examples:\n"
 			"  shimctl --address unix:///run/containerd/s/abc --id c1 connect\n",
 	};
-	Containerd__Task__V2__ConnectRequest req = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
-	struct task_args a;
-	int code;
-
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
-		return code;
-	req.id = (char *)ctx->id;
-	return task_call(ctx, &c, &req.base, &containerd__task__v2__connect_response__descriptor,
-			 SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
+	return id_only_call(ctx, argc, argv, &c, &containerd__task__v2__connect_request__descriptor,
+			    &containerd__task__v2__connect_response__descriptor);
 }
 
 int
