@@ -5,6 +5,7 @@ import json
 import sys
 
 passed = failed = skipped = 0
+failures = []
 args = sys.argv[1:]
 extras = []
 while "--extra" in args:
@@ -25,10 +26,22 @@ for d in args:
                     print(f"skipped: {name}")
                 else:
                     failed += 1
-                    print(f"failed: {name} ({res})")
+                    failures.append((name, res, r.get("stdout") or ""))
     except FileNotFoundError:
         failed += 1
         print(f"failed: {d} has no test log")
+# What a failed test printed, so that the end of the CI log says why: its "not ok" lines with
+# their diagnostics, then its last lines.
+for name, res, out in failures:
+    lines = out.splitlines()
+    bad = [i for i, l in enumerate(lines) if l.startswith("not ok") or l.startswith("Bail out")]
+    shown = []
+    for i in bad[:10]:
+        shown += lines[i:i + 8]
+    print(f"---- {name} ({res}) ----")
+    print("\n".join(shown[-120:] + ["  ... last lines:"] + lines[-25:]))
+for name, res, _ in failures:
+    print(f"failed: {name} ({res})")
 for e in extras:
     name, _, res = e.partition("=")
     if res == "pass":

@@ -26,6 +26,8 @@ struct copier {
 	bool use_splice;
 	bool dst_file; /* a regular file: always writable, epoll refuses it */
 	bool finished, freeing;
+	bool linger;	/* keep dst open after the end while it holds unread bytes */
+	bool lingering; /* the copy ended, dst is kept open: its reader has not taken everything */
 	int open_handles;
 	char *buf;
 	size_t len, off;
@@ -49,7 +51,7 @@ copier_unread(const struct copier *c)
 {
 	int n = 0;
 
-	if (c->finished || c->dst_file || c->dst < 0 || ioctl(c->dst, FIONREAD, &n) < 0 || n < 0)
+	if (c->dst_file || c->dst < 0 || ioctl(c->dst, FIONREAD, &n) < 0 || n < 0)
 		return 0;
 	return (size_t)n;
 }
@@ -65,6 +67,8 @@ maybe_free(struct copier *c)
 {
 	if (!c->freeing || c->open_handles > 0)
 		return;
+	if (c->dst >= 0)
+		close(c->dst);
 	free(c->buf);
 	free(c);
 }
@@ -76,12 +80,17 @@ on_handle_closed(uv_handle_t *h)
 
 	if (--c->open_handles > 0)
 		return;
-	/* The fds may be closed only now: epoll must forget them first. */
+	/* The fds may be closed only now: epoll must forget them first. A lingering destination
+	 * whose reader has not taken everything yet stays open until copier_release. */
 	if (c->src >= 0)
 		close(c->src);
-	if (c->dst >= 0)
+	c->src = -1;
+	if (c->linger && !c->freeing && copier_unread(c) > 0) {
+		c->lingering = true;
+	} else if (c->dst >= 0) {
 		close(c->dst);
-	c->src = c->dst = -1;
+		c->dst = -1;
+	}
 	maybe_free(c);
 }
 
@@ -306,6 +315,22 @@ copier_drain(struct copier *c, bool until_eof, copier_cb cb, void *data)
 	}
 	/* Pump now: the answer "nothing left" needs a read that says EAGAIN. */
 	pump(c);
+}
+
+void
+copier_linger(struct copier *c)
+{
+	c->linger = true;
+}
+
+void
+copier_release(struct copier *c)
+{
+	if (!c->lingering)
+		return;
+	c->lingering = false;
+	close(c->dst);
+	c->dst = -1;
 }
 
 void

@@ -16,8 +16,9 @@ struct copier;
 typedef void (*copier_cb)(void *data);
 
 /* Starts copying src to dst. Takes both fds (both are made non-blocking); they are closed when
- * the copy ends (EOF, or a broken destination) or at copier_free. `name` is for logs (borrowed
- * static string). Returns NULL with *err set on failure (the fds are closed then too). */
+ * the copy ends (EOF, or a broken destination) or at copier_free (but see copier_linger). `name`
+ * is for logs (borrowed static string). Returns NULL with *err set on failure (the fds are closed
+ * then too). */
 struct copier *copier_new(uv_loop_t *loop, const char *name, int src, int dst,
 			  struct mini_err **err);
 
@@ -31,8 +32,16 @@ void copier_cancel_drain(struct copier *c);
 /* True once the copy has ended (EOF or error). */
 bool copier_finished(const struct copier *c);
 /* Bytes written to the destination that its reader has not taken yet (FIONREAD on a FIFO or
- * pipe; 0 for anything else, or once the copy has ended). */
+ * pipe; 0 for anything else, or once the destination is closed). */
 size_t copier_unread(const struct copier *c);
+/* For an output: when the copy ends while the destination still holds bytes its reader has not
+ * taken, keep the destination open until copier_release (or copier_free). That is how
+ * copier_unread keeps seeing those bytes, so that the owner can hold the exit report back until
+ * they are read: a client closes its end of the FIFO when it learns of the exit (ctr does). */
+void copier_linger(struct copier *c);
+/* Closes the destination kept open by copier_linger (the owner has waited for its reader as long
+ * as it would). Nothing otherwise. */
+void copier_release(struct copier *c);
 
 /* Total bytes copied. */
 unsigned long long copier_bytes(const struct copier *c);

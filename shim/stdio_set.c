@@ -330,6 +330,7 @@ stdio_start(struct stdio_set *io, struct mini_err **err)
 		io->out_src[i] = io->out_dst[i] = -1;
 		if (io->out[i] == NULL)
 			return -1;
+		copier_linger(io->out[i]);
 	}
 	if (io->in_src >= 0 && io->in_dst >= 0) {
 		io->in = copier_new(io->loop, "stdin", io->in_src, io->in_dst, err);
@@ -354,6 +355,7 @@ stdio_attach_console(struct stdio_set *io, int master, struct mini_err **err)
 		io->out_dst[0] = -1;
 		if (io->out[0] == NULL)
 			return -1;
+		copier_linger(io->out[0]);
 	}
 	if (io->in_src >= 0) {
 		dup_in = fcntl(master, F_DUPFD_CLOEXEC, 3);
@@ -408,9 +410,12 @@ finish_drain(struct stdio_set *io)
 	io->drain_cb = NULL;
 	uv_timer_stop(&io->timer);
 	uv_timer_stop(&io->flush);
-	for (int i = 0; i < 2; i++)
-		if (io->out[i])
-			copier_cancel_drain(io->out[i]);
+	for (int i = 0; i < 2; i++) {
+		if (io->out[i] == NULL)
+			continue;
+		copier_cancel_drain(io->out[i]);
+		copier_release(io->out[i]);
+	}
 	cb(io->drain_data);
 }
 

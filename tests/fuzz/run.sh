@@ -77,8 +77,16 @@ for name, data in seeds.items():
         f.write(data)
 PY
 
-# 4. Run. -max_len lets a few frames of realistic size fit in one input.
+# 4. Run. -max_len lets a few frames of realistic size fit in one input. libFuzzer's progress
+# lines go to fuzz.log: only its final stats are shown, or the log's tail if it found something.
 echo "fuzzing for ${secs}s in $work" >&2
 cd "$work"
-exec ./fuzz_frame -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
-	-print_final_stats=1 corpus seeds
+if ./fuzz_frame -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+	-print_final_stats=1 corpus seeds >fuzz.log 2>&1; then
+	grep -E '^(Done|stat::)' fuzz.log >&2 || true
+else
+	rc=$?
+	tail -n 60 fuzz.log >&2
+	echo "fuzz: failed (exit $rc); reproducers: $(ls "$work" | grep -E '^(crash|leak|timeout|oom)-' || echo none)" >&2
+	exit 1
+fi

@@ -27,6 +27,39 @@ read_some(int fd, char *buf, size_t cap)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* An output that ends while its reader has not taken the last bytes: with copier_linger the
+ * destination stays open (copier_unread still sees those bytes) until copier_release, after
+ * which the reader gets the bytes and then EOF. */
+static void
+linger_case(uv_loop_t *loop)
+{
+	int src[2], dst[2];
+	struct copier *c;
+	char buf[16];
+
+	if (pipe2(src, O_CLOEXEC) < 0 || pipe2(dst, O_CLOEXEC | O_NONBLOCK) < 0)
+		return;
+	c = copier_new(loop, "linger", src[0], dst[1], NULL);
+	ok(c != NULL, "lingering copier created");
+	copier_linger(c);
+	ok(write(src[1], "tail", 4) == 4, "write the tail");
+	close(src[1]);
+	for (int i = 0; i < 20 && !copier_finished(c); i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	ok(copier_finished(c), "lingering copier finished at EOF");
+	for (int i = 0; i < 5; i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	is_int((int)copier_unread(c), 4, "unread tail still seen after the end");
+	ok(read(dst[0], buf, sizeof(buf)) == 4, "reader gets the tail");
+	ok(read(dst[0], buf, 1) < 0 && errno == EAGAIN, "destination still open: no EOF yet");
+	copier_release(c);
+	ok(read(dst[0], buf, 1) == 0, "released: reader sees EOF");
+	copier_release(c); /* a second release does nothing */
+	copier_free(c);
+	uv_run(loop, UV_RUN_NOWAIT);
+	close(dst[0]);
+}
+
 int
 main(void)
 {
@@ -93,6 +126,7 @@ main(void)
 	copier_free(c);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	close(dst[0]);
+	linger_case(&loop);
 	ok(uv_loop_close(&loop) == 0, "no handle left");
 	return tap_done();
 }
