@@ -63,11 +63,36 @@ lookup_passwd(uid_t uid, char **name, char **home)
 	}
 }
 
+/* Stdio made outside the container (the shim's pipes, a pty) is handed to the user the process
+ * becomes, as runc does: the uid changes, the gid stays (the shim's IoGid, a pty's group), and
+ * /dev/null is left alone. An owner or group the user namespace does not map is not an error. */
+static int
+fix_stdio_owner(uid_t uid, struct mini_err **err)
+{
+	struct stat null, st;
+
+	if (stat("/dev/null", &null) < 0)
+		return mini_err_set(err, errno, "stat /dev/null");
+	for (int fd = 0; fd < 3; fd++) {
+		if (fstat(fd, &st) < 0)
+			return mini_err_set(err, errno, "fstat stdio fd %d", fd);
+		if (st.st_uid == uid || st.st_rdev == null.st_rdev)
+			continue;
+		if (fchown(fd, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM)
+			return mini_err_set(err, errno, "chown stdio fd %d to uid %u", fd, uid);
+	}
+	return 0;
+}
+
 int
 process_set_user(const struct spec_process *p, struct mini_err **err)
 {
 	size_t n = p->user.additional_gids_len;
 	gid_t *groups = (gid_t *)p->user.additional_gids;
+	int r = fix_stdio_owner(p->user.uid, err);
+
+	if (r < 0)
+		return r;
 
 	/* The config always names a gid, so like runc we add no groups from /etc/group: the
 	 * supplementary groups are exactly additionalGids. */

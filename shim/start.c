@@ -2,10 +2,12 @@
  * of a listening socket. It binds the socket, re-executes this binary as the daemon with the
  * socket on fd 3, and prints the address. Nothing else may reach stdout or stderr on success:
  * containerd parses the combined output. */
+#include "cgroup.h"
 #include "cleanup.h"
 #include "fs.h"
 #include "json.h"
 #include "options.h"
+#include "pidutil.h"
 #include "sha256.h"
 #include "shim.h"
 #include "strv.h"
@@ -23,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SOCKET_DIR "/run/containerd/s"
@@ -233,27 +236,43 @@ adjust_oom_score(pid_t pid)
 	}
 }
 
-/* The shim_cgroup option: move the daemon there (v2 path, or every v1 controller). */
-static void
-enter_shim_cgroup(const char *cg, pid_t pid)
+/* The shim_cgroup option: move the daemon into that existing cgroup, as the runc shim does (the
+ * unified hierarchy, or every v1 controller that has it); an error when it cannot. */
+static int
+enter_shim_cgroup(const char *cg, pid_t pid, struct mini_err **err)
 {
-	const char *ctrls[] = { "",	  "memory",  "cpu",	"cpuacct", "pids", "blkio",
-				"cpuset", "devices", "freezer", "systemd", NULL };
+	static const char *const v1[] = { "memory", "cpu",     "cpuacct", "pids",    "blkio",
+					  "cpuset", "devices", "freezer", "systemd", NULL };
+	static const char *const v2[] = { "", NULL };
+	const char *const *ctrls = shim_cgroup_unified_host() ? v2 : v1;
 	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid), joined = 0;
 
 	for (size_t i = 0; ctrls[i]; i++) {
 		_cleanup_free_ char *p = xasprintf("/sys/fs/cgroup/%s%s%s/cgroup.procs", ctrls[i],
 						   *ctrls[i] ? "/" : "", cg);
-		int fd = open(p, O_WRONLY | O_CLOEXEC);
+		_cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
 
-		if (fd < 0)
-			continue;
-		if (write(fd, buf, (size_t)n) < 0) {
-			/* best effort, as a missing controller is */
-		}
-		close(fd);
+		if (fd < 0 && errno == ENOENT && ctrls == v1)
+			continue; /* a v1 controller without that cgroup, as runc's shim allows */
+		if (fd < 0 || write(fd, buf, (size_t)n) < 0)
+			return mini_err_set(err, errno, "join shim cgroup %s (%s)", cg, p);
+		joined++;
 	}
+	if (joined == 0)
+		return mini_err_set(err, ENOENT, "join shim cgroup %s: no cgroup controller has it",
+				    cg);
+	return 0;
+}
+
+/* Undoes a started daemon when start fails after the fork. */
+static void
+kill_daemon(pid_t pid, const char *path)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	unlink(path);
 }
 
 int
@@ -293,8 +312,11 @@ shim_start(const struct shim_args *a)
 		if (pid == 0)
 			daemon_exec(a, fd, path);
 		close(fd);
-		if (o.shim_cgroup)
-			enter_shim_cgroup(o.shim_cgroup, pid);
+		if ((o.shim_cgroup && enter_shim_cgroup(o.shim_cgroup, pid, &err) < 0) ||
+		    pid_file_write("shim.pid", pid, &err) < 0) {
+			kill_daemon(pid, path);
+			goto fail;
+		}
 		adjust_oom_score(pid);
 	}
 	shim_opts_clear(&o);

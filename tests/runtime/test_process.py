@@ -71,6 +71,13 @@ def test_user_ids(rt):
     expect_eq(sorted(out[2].split()), sorted(["1000", "20", "30"]), "groups")
 
 
+def test_stdio_owner(rt):
+    """Stdio made outside (a file here) is given to the process's uid, its gid kept."""
+    conf = base_config(["stat", "-L", "-c", "%u:%g", "/proc/self/fd/1"])
+    conf["process"]["user"] = {"uid": 1000, "gid": 1000}
+    expect_eq(rt.run_output(conf).strip(), "1000:0", "owner of stdout")
+
+
 def test_root_groups(rt):
     conf = base_config(["id", "-G"])
     expect_eq(rt.run_output(conf).split(), ["0"], "no supplementary groups by default")
