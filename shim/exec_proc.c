@@ -20,22 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DELETE_DRAIN_TIMEOUT_MS 2000
-
 struct exec_start {
 	struct proc *p;
 	struct proc_job *job;
 	char *process_file, *pid_file;
 	struct console_socket cs;
 };
-
-static void
-job_fail(struct proc *p, struct proc_job *job, struct mini_err *err)
-{
-	ttrpc_reply_err(job->req, err);
-	proc_job_free(job);
-	proc_job_done(p);
-}
 
 static void
 start_free(struct exec_start *st)
@@ -68,7 +58,7 @@ start_failed(struct exec_start *st, struct mini_err *err)
 		c->running_execs--;
 		container_on_reported(c, p); /* a held init exit may be waiting for this one */
 	}
-	job_fail(p, job, err);
+	proc_job_fail(p, job, err);
 }
 
 static void
@@ -119,9 +109,7 @@ on_exec_done(struct mini_err *err, const char *out, size_t len, void *data)
 		reaper_watch(&c->shim->reaper, pid, container_on_reaped, p);
 	}
 	resp.pid = (uint32_t)pid;
-	ttrpc_reply(job->req, &resp.base);
-	proc_job_free(job);
-	proc_job_done(p);
+	proc_job_reply(p, job, &resp.base);
 }
 
 static void
@@ -182,13 +170,13 @@ exec_start(struct proc *p, struct proc_job *job)
 	int child[3];
 
 	if (proc_check(p, PROC_OP_START, &err) < 0) {
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	if (c->init_exited || c->init->state == PROC_STOPPED) {
 		mini_err_setc(&err, MINI_E_PRECONDITION, 0,
 			      "container %s init process is not running", c->id);
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	st = xcalloc(1, sizeof(*st));
@@ -221,7 +209,7 @@ exec_kill(struct proc *p, struct proc_job *job)
 	struct mini_err *err = NULL;
 
 	if (proc_check(p, PROC_OP_KILL, &err) < 0) {
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	/* Reaped but not reported yet: the pid may already belong to someone else. */
@@ -230,23 +218,16 @@ exec_kill(struct proc *p, struct proc_job *job)
 			mini_err_setc(&err, MINI_E_NOTFOUND, 0, "process already finished");
 		else
 			mini_err_set(&err, errno, "exec kill error");
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
-	ttrpc_reply(job->req, NULL);
-	proc_job_free(job);
-	proc_job_done(p);
+	proc_job_reply(p, job, NULL);
 }
-
-struct exec_delete {
-	struct proc *p;
-	struct proc_job *job;
-};
 
 static void
 on_exec_drained(void *data)
 {
-	struct exec_delete *d = data;
+	struct proc_call *d = data;
 	struct proc *p = d->p;
 	struct proc_job *job = d->job;
 	struct container *c = p->ctr;
@@ -260,7 +241,7 @@ on_exec_drained(void *data)
 	p->io = NULL;
 	unlink(pid_file);
 	if (proc_transition(p, PROC_OP_DELETE, &err) < 0) {
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	container_remove_exec(c, p);
@@ -268,25 +249,7 @@ on_exec_drained(void *data)
 	resp.pid = (uint32_t)p->pid;
 	resp.exit_status = (uint32_t)p->exit_status;
 	resp.exited_at = &ts;
-	ttrpc_reply(job->req, &resp.base);
-	proc_job_free(job);
-	proc_job_done(p); /* frees p: deleted, and nothing else queued */
-}
-
-static void
-exec_delete(struct proc *p, struct proc_job *job)
-{
-	struct mini_err *err = NULL;
-	struct exec_delete *d;
-
-	if (proc_check(p, PROC_OP_DELETE, &err) < 0) {
-		job_fail(p, job, err);
-		return;
-	}
-	d = xcalloc(1, sizeof(*d));
-	d->p = p;
-	d->job = job;
-	stdio_drain(p->io, true, DELETE_DRAIN_TIMEOUT_MS, on_exec_drained, d);
+	proc_job_reply(p, job, &resp.base); /* frees p: deleted, and nothing else queued */
 }
 
 void
@@ -302,7 +265,7 @@ exec_proc_run(struct proc *p, struct proc_job *job)
 		exec_kill(p, job);
 		return;
 	case JOB_DELETE:
-		exec_delete(p, job);
+		proc_delete_drain(p, job, on_exec_drained);
 		return;
 	case JOB_PAUSE:
 	case JOB_RESUME:
@@ -310,5 +273,5 @@ exec_proc_run(struct proc *p, struct proc_job *job)
 		break;
 	}
 	mini_err_setc(&err, MINI_E_PRECONDITION, 0, "not supported for an exec process");
-	job_fail(p, job, err);
+	proc_job_fail(p, job, err);
 }

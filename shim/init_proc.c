@@ -20,28 +20,6 @@
 #include <string.h>
 
 /* Delete waits this long for the output copies to reach EOF (the runc shim's 2 s). */
-#define DELETE_DRAIN_TIMEOUT_MS 2000
-
-struct init_call {
-	struct proc *p;
-	struct proc_job *job;
-};
-
-static void
-job_fail(struct proc *p, struct proc_job *job, struct mini_err *err)
-{
-	ttrpc_reply_err(job->req, err);
-	proc_job_free(job);
-	proc_job_done(p);
-}
-
-static void
-job_ok(struct proc *p, struct proc_job *job, const ProtobufCMessage *msg)
-{
-	ttrpc_reply(job->req, msg);
-	proc_job_free(job);
-	proc_job_done(p);
-}
 
 static int
 call_runtime(struct proc *p, struct proc_job *job, char *const *args, const void *input,
@@ -54,7 +32,7 @@ call_runtime(struct proc *p, struct proc_job *job, char *const *args, const void
 			     .capture = true,
 			     .input = input,
 			     .input_len = input_len };
-	struct init_call *ic = xcalloc(1, sizeof(*ic));
+	struct proc_call *ic = xcalloc(1, sizeof(*ic));
 
 	ic->p = p;
 	ic->job = job;
@@ -103,7 +81,7 @@ watch_cgroup(struct container *c)
 static void
 on_started(struct mini_err *err, const char *out, size_t len, void *data)
 {
-	struct init_call *ic = data;
+	struct proc_call *ic = data;
 	struct proc *p = ic->p;
 	struct proc_job *job = ic->job;
 	struct container *c = p->ctr;
@@ -112,11 +90,11 @@ on_started(struct mini_err *err, const char *out, size_t len, void *data)
 	free(ic);
 	if (err) {
 		mini_err_wrap(&err, "OCI runtime start failed");
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	if (proc_transition(p, PROC_OP_START, &err) < 0) {
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	watch_cgroup(c);
@@ -124,7 +102,7 @@ on_started(struct mini_err *err, const char *out, size_t len, void *data)
 	/* Published before this job ends, so before any exit held meanwhile. */
 	event_task_start(c->shim->pub, c->id, (uint32_t)p->pid);
 	resp.pid = (uint32_t)p->pid;
-	job_ok(p, job, &resp.base);
+	proc_job_reply(p, job, &resp.base);
 }
 
 static void
@@ -136,7 +114,7 @@ init_start(struct proc *p, struct proc_job *job)
 
 	if (proc_check(p, PROC_OP_START, &err) < 0 ||
 	    call_runtime(p, job, args, NULL, 0, on_started, &err) < 0)
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 }
 
 /* ---- kill ----------------------------------------------------------------------------------- */
@@ -163,16 +141,16 @@ kill_error(struct mini_err *err)
 static void
 on_killed(struct mini_err *err, const char *out, size_t len, void *data)
 {
-	struct init_call *ic = data;
+	struct proc_call *ic = data;
 	struct proc *p = ic->p;
 	struct proc_job *job = ic->job;
 
 	free(ic);
 	if (err) {
-		job_fail(p, job, kill_error(err));
+		proc_job_fail(p, job, kill_error(err));
 		return;
 	}
-	job_ok(p, job, NULL);
+	proc_job_reply(p, job, NULL);
 }
 
 static void
@@ -192,7 +170,7 @@ init_kill(struct proc *p, struct proc_job *job)
 	args[n] = NULL;
 	if (proc_check(p, PROC_OP_KILL, &err) < 0 ||
 	    call_runtime(p, job, args, NULL, 0, on_killed, &err) < 0)
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 }
 
 /* ---- pause / resume / update ---------------------------------------------------------------- */
@@ -200,7 +178,7 @@ init_kill(struct proc *p, struct proc_job *job)
 static void
 on_paused(struct mini_err *err, const char *out, size_t len, void *data)
 {
-	struct init_call *ic = data;
+	struct proc_call *ic = data;
 	struct proc *p = ic->p;
 	struct proc_job *job = ic->job;
 
@@ -208,15 +186,15 @@ on_paused(struct mini_err *err, const char *out, size_t len, void *data)
 	p->pausing = false;
 	if (err) {
 		mini_err_wrap(&err, "OCI runtime pause failed");
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	if (proc_transition(p, PROC_OP_PAUSE, &err) < 0) {
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	event_task_paused(p->ctr->shim->pub, p->ctr->id);
-	job_ok(p, job, NULL);
+	proc_job_reply(p, job, NULL);
 }
 
 static void
@@ -227,7 +205,7 @@ init_pause(struct proc *p, struct proc_job *job)
 
 	if (proc_check(p, PROC_OP_PAUSE, &err) < 0 ||
 	    call_runtime(p, job, args, NULL, 0, on_paused, &err) < 0) {
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	p->pausing = true;
@@ -236,22 +214,22 @@ init_pause(struct proc *p, struct proc_job *job)
 static void
 on_resumed(struct mini_err *err, const char *out, size_t len, void *data)
 {
-	struct init_call *ic = data;
+	struct proc_call *ic = data;
 	struct proc *p = ic->p;
 	struct proc_job *job = ic->job;
 
 	free(ic);
 	if (err) {
 		mini_err_wrap(&err, "OCI runtime resume failed");
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	if (proc_transition(p, PROC_OP_RESUME, &err) < 0) {
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	event_task_resumed(p->ctr->shim->pub, p->ctr->id);
-	job_ok(p, job, NULL);
+	proc_job_reply(p, job, NULL);
 }
 
 static void
@@ -262,19 +240,19 @@ init_resume(struct proc *p, struct proc_job *job)
 
 	if (proc_check(p, PROC_OP_RESUME, &err) < 0 ||
 	    call_runtime(p, job, args, NULL, 0, on_resumed, &err) < 0)
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 }
 
 static void
 on_updated(struct mini_err *err, const char *out, size_t len, void *data)
 {
-	struct init_call *ic = data;
+	struct proc_call *ic = data;
 
 	if (err) {
 		mini_err_wrap(&err, "OCI runtime update failed");
-		job_fail(ic->p, ic->job, err);
+		proc_job_fail(ic->p, ic->job, err);
 	} else {
-		job_ok(ic->p, ic->job, NULL);
+		proc_job_reply(ic->p, ic->job, NULL);
 	}
 	free(ic);
 }
@@ -287,7 +265,7 @@ init_update(struct proc *p, struct proc_job *job)
 
 	if (proc_check(p, PROC_OP_UPDATE, &err) < 0 ||
 	    call_runtime(p, job, args, job->input, job->input_len, on_updated, &err) < 0)
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 }
 
 /* ---- delete --------------------------------------------------------------------------------- */
@@ -317,11 +295,11 @@ finish_delete(struct proc *p, struct proc_job *job, struct mini_err *rt_err)
 		}
 	}
 	if (err) {
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	if (proc_transition(p, PROC_OP_DELETE, &err) < 0) {
-		job_fail(p, job, err);
+		proc_job_fail(p, job, err);
 		return;
 	}
 	log_info("container %s deleted", c->id);
@@ -332,13 +310,13 @@ finish_delete(struct proc *p, struct proc_job *job, struct mini_err *rt_err)
 	resp.pid = (uint32_t)p->pid;
 	resp.exit_status = (uint32_t)p->exit_status;
 	resp.exited_at = &ts;
-	job_ok(p, job, &resp.base);
+	proc_job_reply(p, job, &resp.base);
 }
 
 static void
 on_runtime_deleted(struct mini_err *err, const char *out, size_t len, void *data)
 {
-	struct init_call *ic = data;
+	struct proc_call *ic = data;
 	struct proc *p = ic->p;
 	struct proc_job *job = ic->job;
 
@@ -358,7 +336,7 @@ on_runtime_deleted(struct mini_err *err, const char *out, size_t len, void *data
 static void
 on_delete_drained(void *data)
 {
-	struct init_call *ic = data;
+	struct proc_call *ic = data;
 	struct proc *p = ic->p;
 	struct container *c = p->ctr;
 	char *args[] = { "delete", c->id, NULL };
@@ -377,17 +355,7 @@ on_delete_drained(void *data)
 static void
 init_delete(struct proc *p, struct proc_job *job)
 {
-	struct mini_err *err = NULL;
-	struct init_call *ic;
-
-	if (proc_check(p, PROC_OP_DELETE, &err) < 0) {
-		job_fail(p, job, err);
-		return;
-	}
-	ic = xcalloc(1, sizeof(*ic));
-	ic->p = p;
-	ic->job = job;
-	stdio_drain(p->io, true, DELETE_DRAIN_TIMEOUT_MS, on_delete_drained, ic);
+	proc_delete_drain(p, job, on_delete_drained);
 }
 
 void

@@ -293,3 +293,38 @@ proc_free(struct proc *p)
 	free(p->spec_json);
 	free(p);
 }
+
+void
+proc_job_fail(struct proc *p, struct proc_job *job, struct mini_err *err)
+{
+	ttrpc_reply_err(job->req, err);
+	proc_job_free(job);
+	proc_job_done(p);
+}
+
+void
+proc_job_reply(struct proc *p, struct proc_job *job, const void *msg)
+{
+	ttrpc_reply(job->req, msg);
+	proc_job_free(job);
+	proc_job_done(p);
+}
+
+/* Output still unread when a process is deleted is not waited for longer than this. */
+#define DELETE_DRAIN_TIMEOUT_MS 2000
+
+void
+proc_delete_drain(struct proc *p, struct proc_job *job, void (*cb)(void *call))
+{
+	struct mini_err *err = NULL;
+	struct proc_call *call;
+
+	if (proc_check(p, PROC_OP_DELETE, &err) < 0) {
+		proc_job_fail(p, job, err);
+		return;
+	}
+	call = xcalloc(1, sizeof(*call));
+	call->p = p;
+	call->job = job;
+	stdio_drain(p->io, true, DELETE_DRAIN_TIMEOUT_MS, cb, call);
+}

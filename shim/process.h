@@ -143,6 +143,20 @@ void proc_on_exit(struct proc *p, int status, const struct timespec *at);
  * publishes TaskExit, answers the waiters and tells the container (container_on_reported). */
 void proc_report_exit(struct proc *p, int status, const struct timespec *at);
 
+/* Ends the running job: answers its request with err (taken) or msg, frees the job, then
+ * proc_job_done(p). */
+void proc_job_fail(struct proc *p, struct proc_job *job, struct mini_err *err);
+void proc_job_reply(struct proc *p, struct proc_job *job, const void *msg);
+
+/* A job carried across an asynchronous step (a runtime call, a drain); the callee frees it. */
+struct proc_call {
+	struct proc *p;
+	struct proc_job *job;
+};
+/* A Delete's first step for any process: refuses what the state table refuses (ending the job),
+ * else drains the output, bounded, and then calls cb with a struct proc_call. */
+void proc_delete_drain(struct proc *p, struct proc_job *job, void (*cb)(void *call));
+
 /* Job bodies, by kind of process (init_proc.c, exec_proc.c). Each answers job->req, frees the job
  * and calls proc_job_done(p) exactly once. */
 void init_proc_run(struct proc *p, struct proc_job *job);
