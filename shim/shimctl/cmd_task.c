@@ -1,5 +1,6 @@
 /* The Task shortcuts: state, pids, kill, wait, stats, pause, resume, delete, connect, shutdown.
- * Each builds its request from flags and prints the reply (human form, or --json). */
+ * They are one table: each builds its request from flags and prints the reply (human form, or
+ * --json) the same way. */
 #include "shimctl.h"
 
 #include "cleanup.h"
@@ -9,7 +10,6 @@
 #include "containerd/task/v2/shim.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,11 +19,18 @@
 
 enum { TA_EXEC_ID = 1, TA_SIGNAL = 2, TA_ALL = 4, TA_NOW = 8 };
 
+/* A shortcut. Each TA_* flag in opts sets the request field of its name (exec_id, signal, all,
+ * now); every request has "id". */
 struct task_cmd {
 	const char *name;   /* shimctl command */
 	const char *method; /* Task method */
 	unsigned opts;	    /* TA_* flags it accepts */
-	const char *help;   /* what it does, and examples */
+	const ProtobufCMessageDescriptor *req, *res;
+	/* No timeout unless --timeout is given; else SHIMCTL_DEFAULT_TIMEOUT_NS. */
+	bool no_timeout;
+	/* Prints the reply; NULL is shimctl_print. */
+	void (*print)(const struct shimctl *ctx, const ProtobufCMessage *res);
+	const char *help; /* what it does, and examples */
 };
 
 struct task_args {
@@ -123,73 +130,6 @@ task_parse(struct shimctl *ctx, int argc, char **argv, const struct task_cmd *c,
 	return shimctl_require_id(ctx, c->name) != NULL;
 }
 
-/* Calls c->method and prints the reply. Returns the exit code. */
-static int
-task_call(struct shimctl *ctx, const struct task_cmd *c, const ProtobufCMessage *req,
-	  const ProtobufCMessageDescriptor *res_desc, int64_t default_timeout,
-	  void (*print)(const struct shimctl *, const ProtobufCMessage *))
-{
-	_cleanup_err_ struct mini_err *err = NULL;
-	ProtobufCMessage *res = NULL;
-
-	if (shimctl_rpc(ctx, SHIMCTL_TASK_SERVICE, c->method, req, res_desc, default_timeout, &res,
-			&err) < 0) {
-		/* The shim may exit before its Shutdown reply is written: that is success. */
-		if (strcmp(c->method, "Shutdown") == 0 && err->errnum == ECONNRESET)
-			return SHIMCTL_EXIT_OK;
-		shimctl_print_error(err);
-		return SHIMCTL_EXIT_FAIL;
-	}
-	if (res_desc != &google__protobuf__empty__descriptor || ctx->json)
-		(print ? print : shimctl_print)(ctx, res);
-	protobuf_c_message_free_unpacked(res, NULL);
-	return SHIMCTL_EXIT_OK;
-}
-
-/* The commands whose request is only {id = 1}: builds it from its descriptor, calls and prints. */
-static int
-id_only_call(struct shimctl *ctx, int argc, char **argv, const struct task_cmd *c,
-	     const ProtobufCMessageDescriptor *req_desc, const ProtobufCMessageDescriptor *res_desc)
-{
-	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(req_desc, "id");
-	_cleanup_free_ ProtobufCMessage *req = xcalloc(1, req_desc->sizeof_message);
-	struct task_args a;
-	int code;
-
-	protobuf_c_message_init(req_desc, req);
-	if (!task_parse(ctx, argc, argv, c, &a, &code))
-		return code;
-	*(const char **)((char *)req + f->offset) = ctx->id;
-	return task_call(ctx, c, req, res_desc, SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
-}
-
-int
-cmd_state(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
-		.name = "state",
-		.method = "State",
-		.opts = TA_EXEC_ID,
-		.help = "Shows the state of the init process, or of an exec with --exec-id:\n"
-			"pid, status (CREATED, RUNNING, PAUSED, STOPPED ...), bundle, stdio,\n"
-			"exit status and time.\n\n"
-			"Examples:\n"
-			"  shimctl --id c1 state\n"
-			"  shimctl --id c1 state --exec-id sh1 --json\n",
-	};
-	Containerd__Task__V2__StateRequest req = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
-	struct task_args a;
-	int code;
-
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
-		return code;
-	req.id = (char *)ctx->id;
-	req.exec_id = (char *)a.exec_id;
-	return task_call(ctx, &c, &req.base, &containerd__task__v2__state_response__descriptor,
-			 SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
-}
-
 static void
 print_pids(const struct shimctl *ctx, const ProtobufCMessage *msg)
 {
@@ -213,36 +153,37 @@ print_pids(const struct shimctl *ctx, const ProtobufCMessage *msg)
 	}
 }
 
-int
-cmd_pids(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
+static const struct task_cmd task_cmds[] = {
+	{
+		.name = "state",
+		.method = "State",
+		.opts = TA_EXEC_ID,
+		.req = &containerd__task__v2__state_request__descriptor,
+		.res = &containerd__task__v2__state_response__descriptor,
+		.help = "Shows the state of the init process, or of an exec with --exec-id:\n"
+			"pid, status (CREATED, RUNNING, PAUSED, STOPPED ...), bundle, stdio,\n"
+			"exit status and time.\n\n"
+			"Examples:\n"
+			"  shimctl --id c1 state\n"
+			"  shimctl --id c1 state --exec-id sh1 --json\n",
+	},
+	{
 		.name = "pids",
 		.method = "Pids",
-		.opts = 0,
+		.req = &containerd__task__v2__pids_request__descriptor,
+		.res = &containerd__task__v2__pids_response__descriptor,
+		.print = print_pids,
 		.help = "Lists the processes in the container's cgroup; those that belong to an\n"
 			"exec show its exec id.\n\n"
 			"Examples:\n"
 			"  shimctl --id c1 pids\n",
-	};
-	Containerd__Task__V2__PidsRequest req = CONTAINERD__TASK__V2__PIDS_REQUEST__INIT;
-	struct task_args a;
-	int code;
-
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
-		return code;
-	req.id = (char *)ctx->id;
-	return task_call(ctx, &c, &req.base, &containerd__task__v2__pids_response__descriptor,
-			 SHIMCTL_DEFAULT_TIMEOUT_NS, print_pids);
-}
-
-int
-cmd_kill(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
+	},
+	{
 		.name = "kill",
 		.method = "Kill",
 		.opts = TA_EXEC_ID | TA_SIGNAL | TA_ALL,
+		.req = &containerd__task__v2__kill_request__descriptor,
+		.res = &google__protobuf__empty__descriptor,
 		.help = "Sends a signal (default TERM) to the init process, or to an exec with\n"
 			"--exec-id; --all signals every process of the container.\n\n"
 			"Options:\n"
@@ -252,156 +193,151 @@ cmd_kill(struct shimctl *ctx, int argc, char **argv)
 			"Examples:\n"
 			"  shimctl --id c1 kill\n"
 			"  shimctl --id c1 kill --signal KILL --all\n",
-	};
-	Containerd__Task__V2__KillRequest req = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
-	struct task_args a;
-	int code;
-
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
-		return code;
-	req.id = (char *)ctx->id;
-	req.exec_id = (char *)a.exec_id;
-	req.signal = a.signal;
-	req.all = a.all;
-	return task_call(ctx, &c, &req.base, &google__protobuf__empty__descriptor,
-			 SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
-}
-
-int
-cmd_wait(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
+	},
+	{
 		.name = "wait",
 		.method = "Wait",
 		.opts = TA_EXEC_ID,
+		.req = &containerd__task__v2__wait_request__descriptor,
+		.res = &containerd__task__v2__wait_response__descriptor,
+		.no_timeout = true,
 		.help = "Waits until the init process (or an exec) has exited and prints its\n"
 			"exit status and time. No timeout unless --timeout is given.\n\n"
 			"Examples:\n"
 			"  shimctl --id c1 wait\n"
 			"  shimctl --id c1 --timeout 5s wait --exec-id sh1\n",
-	};
-	Containerd__Task__V2__WaitRequest req = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
-	struct task_args a;
-	int code;
-
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
-		return code;
-	req.id = (char *)ctx->id;
-	req.exec_id = (char *)a.exec_id;
-	return task_call(ctx, &c, &req.base, &containerd__task__v2__wait_response__descriptor, 0,
-			 NULL);
-}
-
-int
-cmd_stats(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
+	},
+	{
 		.name = "stats",
 		.method = "Stats",
-		.opts = 0,
+		.req = &containerd__task__v2__stats_request__descriptor,
+		.res = &containerd__task__v2__stats_response__descriptor,
 		.help = "Shows the container's cgroup metrics (io.containerd.cgroups.v1.Metrics\n"
 			"or io.containerd.cgroups.v2.Metrics, decoded).\n\n"
 			"Examples:\n"
 			"  shimctl --id c1 stats\n"
 			"  shimctl --id c1 stats --json\n",
-	};
-	return id_only_call(ctx, argc, argv, &c, &containerd__task__v2__stats_request__descriptor,
-			    &containerd__task__v2__stats_response__descriptor);
-}
-
-int
-cmd_pause(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
+	},
+	{
 		.name = "pause",
 		.method = "Pause",
-		.opts = 0,
+		.req = &containerd__task__v2__pause_request__descriptor,
+		.res = &google__protobuf__empty__descriptor,
 		.help = "Freezes every process of the container.\n\n"
 			"Examples:\n"
 			"  shimctl --id c1 pause\n",
-	};
-	return id_only_call(ctx, argc, argv, &c, &containerd__task__v2__pause_request__descriptor,
-			    &google__protobuf__empty__descriptor);
-}
-
-int
-cmd_resume(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
+	},
+	{
 		.name = "resume",
 		.method = "Resume",
-		.opts = 0,
+		.req = &containerd__task__v2__resume_request__descriptor,
+		.res = &google__protobuf__empty__descriptor,
 		.help = "Thaws a paused container.\n\n"
 			"Examples:\n"
 			"  shimctl --id c1 resume\n",
-	};
-	return id_only_call(ctx, argc, argv, &c, &containerd__task__v2__resume_request__descriptor,
-			    &google__protobuf__empty__descriptor);
-}
-
-int
-cmd_delete(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
+	},
+	{
 		.name = "delete",
 		.method = "Delete",
 		.opts = TA_EXEC_ID,
+		.req = &containerd__task__v2__delete_request__descriptor,
+		.res = &containerd__task__v2__delete_response__descriptor,
 		.help = "Deletes a stopped (or never started) process: the init, which removes\n"
 			"the container, or an exec with --exec-id. Prints its pid and exit\n"
 			"status.\n\n"
 			"Examples:\n"
 			"  shimctl --id c1 delete\n"
 			"  shimctl --id c1 delete --exec-id sh1\n",
-	};
-	Containerd__Task__V2__DeleteRequest req = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
-	struct task_args a;
-	int code;
-
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
-		return code;
-	req.id = (char *)ctx->id;
-	req.exec_id = (char *)a.exec_id;
-	return task_call(ctx, &c, &req.base, &containerd__task__v2__delete_response__descriptor,
-			 SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
-}
-
-int
-cmd_connect(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
+	},
+	{
 		.name = "connect",
 		.method = "Connect",
-		.opts = 0,
+		.req = &containerd__task__v2__connect_request__descriptor,
+		.res = &containerd__task__v2__connect_response__descriptor,
 		.help = "Shows the shim's pid, the container's init pid and the shim's version.\n\n"
 			"Examples:\n"
 			"  shimctl --address unix:///run/containerd/s/abc --id c1 connect\n",
-	};
-	return id_only_call(ctx, argc, argv, &c, &containerd__task__v2__connect_request__descriptor,
-			    &containerd__task__v2__connect_response__descriptor);
-}
-
-int
-cmd_shutdown(struct shimctl *ctx, int argc, char **argv)
-{
-	static const struct task_cmd c = {
+	},
+	{
 		.name = "shutdown",
 		.method = "Shutdown",
 		.opts = TA_NOW,
+		.req = &containerd__task__v2__shutdown_request__descriptor,
+		.res = &google__protobuf__empty__descriptor,
 		.help = "Asks the shim to exit; it does only once no container is left. The\n"
 			"connection closing before the reply counts as success.\n\n"
 			"Options:\n"
 			"  --now   set ShutdownRequest.now\n\n"
 			"Examples:\n"
 			"  shimctl --id c1 shutdown\n",
-	};
-	Containerd__Task__V2__ShutdownRequest req = CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
+	},
+};
+
+const struct task_cmd *
+shimctl_find_task_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(task_cmds) / sizeof(task_cmds[0]); i++) {
+		if (strcmp(task_cmds[i].name, name) == 0)
+			return &task_cmds[i];
+	}
+	return NULL;
+}
+
+/* Where the request field name is. The table gives a command a TA_* flag only when its request
+ * has that field with that type, so a miss is a bug in the table. */
+static void *
+req_field(ProtobufCMessage *req, const char *name, ProtobufCType type)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(req->descriptor, name);
+
+	if (f == NULL || f->type != type || f->label == PROTOBUF_C_LABEL_REPEATED)
+		abort();
+	return (char *)req + f->offset;
+}
+
+/* The request: the container id and the fields of the options the command accepts. Its strings
+ * point into ctx and a; the caller frees only the message itself. */
+static ProtobufCMessage *
+task_request(const struct shimctl *ctx, const struct task_cmd *c, const struct task_args *a)
+{
+	ProtobufCMessage *req = xcalloc(1, c->req->sizeof_message);
+
+	protobuf_c_message_init(c->req, req);
+	*(const char **)req_field(req, "id", PROTOBUF_C_TYPE_STRING) = ctx->id;
+	if (c->opts & TA_EXEC_ID)
+		*(const char **)req_field(req, "exec_id", PROTOBUF_C_TYPE_STRING) = a->exec_id;
+	if (c->opts & TA_SIGNAL)
+		*(uint32_t *)req_field(req, "signal", PROTOBUF_C_TYPE_UINT32) = a->signal;
+	if (c->opts & TA_ALL)
+		*(protobuf_c_boolean *)req_field(req, "all", PROTOBUF_C_TYPE_BOOL) = a->all;
+	if (c->opts & TA_NOW)
+		*(protobuf_c_boolean *)req_field(req, "now", PROTOBUF_C_TYPE_BOOL) = a->now;
+	return req;
+}
+
+int
+cmd_task(struct shimctl *ctx, const struct task_cmd *c, int argc, char **argv)
+{
+	_cleanup_err_ struct mini_err *err = NULL;
+	_cleanup_free_ ProtobufCMessage *req = NULL;
+	ProtobufCMessage *res = NULL;
 	struct task_args a;
 	int code;
 
-	if (!task_parse(ctx, argc, argv, &c, &a, &code))
+	if (!task_parse(ctx, argc, argv, c, &a, &code))
 		return code;
-	req.id = (char *)ctx->id;
-	req.now = a.now;
-	return task_call(ctx, &c, &req.base, &google__protobuf__empty__descriptor,
-			 SHIMCTL_DEFAULT_TIMEOUT_NS, NULL);
+	req = task_request(ctx, c, &a);
+	if (shimctl_rpc(ctx, SHIMCTL_TASK_SERVICE, c->method, req, c->res,
+			c->no_timeout ? 0 : SHIMCTL_DEFAULT_TIMEOUT_NS, &res, &err) < 0) {
+		/* The shim may exit before its Shutdown reply is written: that is success. */
+		if (strcmp(c->method, "Shutdown") == 0 && err->errnum == ECONNRESET)
+			return SHIMCTL_EXIT_OK;
+		shimctl_print_error(err);
+		return SHIMCTL_EXIT_FAIL;
+	}
+	if (c->res != &google__protobuf__empty__descriptor || ctx->json)
+		(c->print ? c->print : shimctl_print)(ctx, res);
+	protobuf_c_message_free_unpacked(res, NULL);
+	return SHIMCTL_EXIT_OK;
 }

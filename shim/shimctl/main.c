@@ -59,15 +59,13 @@ static const char main_usage[] =
 	"  echo '{\"id\":\"c1\"}' | shimctl --address /run/containerd/s/0123abcd call task State\n"
 	"  shimctl --id c1 exec --exec-id sh1 -t -- /bin/sh\n";
 
+/* The commands besides the Task shortcuts, which are cmd_task.c's table. */
 static const struct {
 	const char *name;
 	int (*fn)(struct shimctl *ctx, int argc, char **argv);
 } commands[] = {
-	{ "call", cmd_call },	    { "events", cmd_events },	  { "create", cmd_create },
-	{ "start", cmd_start },	    { "state", cmd_state },	  { "pids", cmd_pids },
-	{ "kill", cmd_kill },	    { "wait", cmd_wait },	  { "stats", cmd_stats },
-	{ "pause", cmd_pause },	    { "resume", cmd_resume },	  { "delete", cmd_delete },
-	{ "connect", cmd_connect }, { "shutdown", cmd_shutdown }, { "exec", cmd_exec },
+	{ "call", cmd_call },	{ "events", cmd_events }, { "create", cmd_create },
+	{ "start", cmd_start }, { "exec", cmd_exec },
 };
 
 int
@@ -194,6 +192,22 @@ shimctl_global_opt(struct shimctl *ctx, int opt, const char *arg)
 	return 0;
 }
 
+/* Runs the command argv[0] with its arguments. */
+static int
+run_command(struct shimctl *ctx, int argc, char **argv)
+{
+	const struct task_cmd *task = shimctl_find_task_cmd(argv[0]);
+
+	optind = 0; /* reinitialise getopt for the command's parser */
+	if (task)
+		return cmd_task(ctx, task, argc, argv);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, argv[0]) == 0)
+			return commands[i].fn(ctx, argc, argv);
+	}
+	return shimctl_usage_error(NULL, "unknown command \"%s\"", argv[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -222,16 +236,7 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return shimctl_usage_error(NULL, "no command given");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, argv[optind]) == 0) {
-			int cargc = argc - optind;
-			char **cargv = argv + optind;
-
-			optind = 0; /* reinitialise getopt for the command's parser */
-			ret = commands[i].fn(&ctx, cargc, cargv);
-			free(ctx.address_owned);
-			return ret;
-		}
-	}
-	return shimctl_usage_error(NULL, "unknown command \"%s\"", argv[optind]);
+	ret = run_command(&ctx, argc - optind, argv + optind);
+	free(ctx.address_owned);
+	return ret;
 }

@@ -131,16 +131,12 @@ int cmd_call(struct shimctl *ctx, int argc, char **argv);
 int cmd_events(struct shimctl *ctx, int argc, char **argv);
 int cmd_create(struct shimctl *ctx, int argc, char **argv);
 int cmd_start(struct shimctl *ctx, int argc, char **argv);
-int cmd_state(struct shimctl *ctx, int argc, char **argv);
-int cmd_pids(struct shimctl *ctx, int argc, char **argv);
-int cmd_kill(struct shimctl *ctx, int argc, char **argv);
-int cmd_wait(struct shimctl *ctx, int argc, char **argv);
-int cmd_stats(struct shimctl *ctx, int argc, char **argv);
-int cmd_pause(struct shimctl *ctx, int argc, char **argv);
-int cmd_resume(struct shimctl *ctx, int argc, char **argv);
-int cmd_delete(struct shimctl *ctx, int argc, char **argv);
-int cmd_connect(struct shimctl *ctx, int argc, char **argv);
-int cmd_shutdown(struct shimctl *ctx, int argc, char **argv);
 int cmd_exec(struct shimctl *ctx, int argc, char **argv);
+
+/* The Task shortcuts (state, pids, kill, wait, stats, pause, resume, delete, connect, shutdown)
+ * are a table in cmd_task.c: the one called name, or NULL; and running it. */
+struct task_cmd;
+const struct task_cmd *shimctl_find_task_cmd(const char *name);
+int cmd_task(struct shimctl *ctx, const struct task_cmd *c, int argc, char **argv);
 
 #endif

@@ -162,6 +162,18 @@ check_container(struct ttrpc_request *req, const char *id)
 	return false;
 }
 
+/* The exec exec_id names, or NULL; false after replying NotFound when a non-empty exec_id names
+ * none. */
+static bool
+lookup_exec(struct ttrpc_request *req, const char *exec_id, struct fake_exec **e)
+{
+	*e = find_exec(exec_id);
+	if (*exec_id == '\0' || *e != NULL)
+		return true;
+	ttrpc_reply_status(req, MINI_E_NOTFOUND, "process %s does not exist", exec_id);
+	return false;
+}
+
 static void
 set_go_zero(Google__Protobuf__Timestamp *ts)
 {
@@ -169,19 +181,26 @@ set_go_zero(Google__Protobuf__Timestamp *ts)
 	ts->nanos = 0;
 }
 
+/* Replies to a Wait: the process exited with status at a fixed time. */
 static void
-exec_exit(struct fake_exec *e, uint32_t status)
+reply_exited(struct ttrpc_request *req, uint32_t status)
 {
 	Containerd__Task__V2__WaitResponse res = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 
-	e->exited = true;
-	e->status = status;
 	ts.seconds = 1714557600;
 	res.exit_status = status;
 	res.exited_at = &ts;
+	ttrpc_reply(req, &res.base);
+}
+
+static void
+exec_exit(struct fake_exec *e, uint32_t status)
+{
+	e->exited = true;
+	e->status = status;
 	for (int i = 0; i < e->n_waiters; i++)
-		ttrpc_reply(e->waiters[i], &res.base);
+		reply_exited(e->waiters[i], status);
 	e->n_waiters = 0;
 	if (e->polling)
 		uv_poll_stop(&e->in_poll);
@@ -269,20 +288,17 @@ spec_args(const char *spec)
 	return out;
 }
 
+/* The handlers below get the decoded request; on_request frees it after they return. */
+
 static void
-on_exec(struct ttrpc_request *req, void *data)
+do_exec(struct ttrpc_request *req, const void *msg)
 {
-	Containerd__Task__V2__ExecProcessRequest *r =
-		(void *)decode(req, &containerd__task__v2__exec_process_request__descriptor);
+	const Containerd__Task__V2__ExecProcessRequest *r = msg;
 	struct fake_exec *e;
 
-	if (r == NULL)
-		return;
-	if (!check_container(req, r->id))
-		goto out;
 	if (find_exec(r->exec_id)) {
 		ttrpc_reply_status(req, MINI_E_EXISTS, "id %s: already exists", r->exec_id);
-		goto out;
+		return;
 	}
 	e = add_exec(r->exec_id);
 	e->terminal = r->terminal;
@@ -298,94 +314,59 @@ on_exec(struct ttrpc_request *req, void *data)
 	if (*r->stdin)
 		e->in_fd = open(r->stdin, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ttrpc_reply(req, NULL);
-out:
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 static void
-on_start(struct ttrpc_request *req, void *data)
+do_start(struct ttrpc_request *req, const void *msg)
 {
-	Containerd__Task__V2__StartRequest *r =
-		(void *)decode(req, &containerd__task__v2__start_request__descriptor);
+	const Containerd__Task__V2__StartRequest *r = msg;
 	Containerd__Task__V2__StartResponse res = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
 	struct fake_exec *e;
 
-	if (r == NULL)
+	if (!lookup_exec(req, r->exec_id, &e))
 		return;
-	if (!check_container(req, r->id))
-		goto out;
-	e = find_exec(r->exec_id);
-	if (*r->exec_id && e == NULL) {
-		ttrpc_reply_status(req, MINI_E_NOTFOUND, "process %s does not exist", r->exec_id);
-		goto out;
-	}
 	res.pid = e ? (e->pid = next_pid++) : INIT_PID;
 	ttrpc_reply(req, &res.base);
 	if (e) {
 		e->started = true;
 		run_exec(e);
 	}
-out:
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 static void
-on_wait(struct ttrpc_request *req, void *data)
+do_wait(struct ttrpc_request *req, const void *msg)
 {
-	Containerd__Task__V2__WaitRequest *r =
-		(void *)decode(req, &containerd__task__v2__wait_request__descriptor);
-	Containerd__Task__V2__WaitResponse res = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
-	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	const Containerd__Task__V2__WaitRequest *r = msg;
 	struct fake_exec *e;
 
-	if (r == NULL)
+	if (!lookup_exec(req, r->exec_id, &e))
 		return;
-	if (!check_container(req, r->id))
-		goto out;
-	e = find_exec(r->exec_id);
-	if (*r->exec_id == '\0') {
-		ts.seconds = 1714557600;
-		res.exit_status = 7;
-		res.exited_at = &ts;
-		ttrpc_reply(req, &res.base);
-	} else if (e == NULL) {
-		ttrpc_reply_status(req, MINI_E_NOTFOUND, "process %s does not exist", r->exec_id);
-	} else if (e->exited) {
-		ts.seconds = 1714557600;
-		res.exit_status = e->status;
-		res.exited_at = &ts;
-		ttrpc_reply(req, &res.base);
-	} else if (e->n_waiters < 4) {
+	if (*r->exec_id == '\0')
+		reply_exited(req, 7);
+	else if (e->exited)
+		reply_exited(req, e->status);
+	else if (e->n_waiters < 4)
 		e->waiters[e->n_waiters++] = req;
-	} else {
+	else
 		ttrpc_reply_status(req, MINI_E_EXHAUSTED, "too many waiters");
-	}
-out:
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 static void
-on_delete(struct ttrpc_request *req, void *data)
+do_delete(struct ttrpc_request *req, const void *msg)
 {
-	Containerd__Task__V2__DeleteRequest *r =
-		(void *)decode(req, &containerd__task__v2__delete_request__descriptor);
+	const Containerd__Task__V2__DeleteRequest *r = msg;
 	Containerd__Task__V2__DeleteResponse res = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	struct fake_exec *e;
 
-	if (r == NULL)
+	if (!lookup_exec(req, r->exec_id, &e))
 		return;
-	if (!check_container(req, r->id))
-		goto out;
-	e = find_exec(r->exec_id);
 	ts.seconds = 1714557600;
 	res.exited_at = &ts;
 	if (*r->exec_id == '\0') {
 		res.pid = INIT_PID;
 		res.exit_status = 7;
 		ttrpc_reply(req, &res.base);
-	} else if (e == NULL) {
-		ttrpc_reply_status(req, MINI_E_NOTFOUND, "process %s does not exist", r->exec_id);
 	} else if (e->started && !e->exited) {
 		ttrpc_reply_status(req, MINI_E_PRECONDITION, "cannot delete a running process");
 	} else {
@@ -394,43 +375,28 @@ on_delete(struct ttrpc_request *req, void *data)
 		free_exec(e);
 		ttrpc_reply(req, &res.base);
 	}
-out:
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 static void
-on_create(struct ttrpc_request *req, void *data)
+do_create(struct ttrpc_request *req, const void *msg)
 {
-	Containerd__Task__V2__CreateTaskRequest *r =
-		(void *)decode(req, &containerd__task__v2__create_task_request__descriptor);
 	Containerd__Task__V2__CreateTaskResponse res =
 		CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
 
-	if (r == NULL)
-		return;
 	res.pid = INIT_PID;
 	ttrpc_reply(req, &res.base);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 static void
-on_state(struct ttrpc_request *req, void *data)
+do_state(struct ttrpc_request *req, const void *msg)
 {
-	Containerd__Task__V2__StateRequest *r =
-		(void *)decode(req, &containerd__task__v2__state_request__descriptor);
+	const Containerd__Task__V2__StateRequest *r = msg;
 	Containerd__Task__V2__StateResponse res = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	struct fake_exec *e;
 
-	if (r == NULL)
+	if (!lookup_exec(req, r->exec_id, &e))
 		return;
-	if (!check_container(req, r->id))
-		goto out;
-	e = find_exec(r->exec_id);
-	if (*r->exec_id && e == NULL) {
-		ttrpc_reply_status(req, MINI_E_NOTFOUND, "process %s does not exist", r->exec_id);
-		goto out;
-	}
 	set_go_zero(&ts);
 	res.id = r->id;
 	res.exec_id = r->exec_id;
@@ -441,38 +407,26 @@ on_state(struct ttrpc_request *req, void *data)
 	res.exit_status = e ? e->status : 0;
 	res.exited_at = &ts;
 	ttrpc_reply(req, &res.base);
-out:
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 static void
-on_kill(struct ttrpc_request *req, void *data)
+do_kill(struct ttrpc_request *req, const void *msg)
 {
-	Containerd__Task__V2__KillRequest *r =
-		(void *)decode(req, &containerd__task__v2__kill_request__descriptor);
-	struct fake_exec *e;
+	const Containerd__Task__V2__KillRequest *r = msg;
+	struct fake_exec *e = find_exec(r->exec_id);
 
-	if (r == NULL)
-		return;
-	if (!check_container(req, r->id))
-		goto out;
-	e = find_exec(r->exec_id);
 	if (*r->exec_id && (e == NULL || e->exited)) {
 		ttrpc_reply_status(req, MINI_E_NOTFOUND, "process already finished");
-		goto out;
+		return;
 	}
 	ttrpc_reply(req, NULL);
 	if (e && e->started)
 		exec_exit(e, 128 + r->signal);
-out:
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 static void
-on_pids(struct ttrpc_request *req, void *data)
+do_pids(struct ttrpc_request *req, const void *msg)
 {
-	Containerd__Task__V2__PidsRequest *r =
-		(void *)decode(req, &containerd__task__v2__pids_request__descriptor);
 	Containerd__Task__V2__PidsResponse res = CONTAINERD__TASK__V2__PIDS_RESPONSE__INIT;
 	Containerd__V1__Types__ProcessInfo p0 = CONTAINERD__V1__TYPES__PROCESS_INFO__INIT;
 	Containerd__V1__Types__ProcessInfo p1 = CONTAINERD__V1__TYPES__PROCESS_INFO__INIT;
@@ -481,10 +435,6 @@ on_pids(struct ttrpc_request *req, void *data)
 	Google__Protobuf__Any info = GOOGLE__PROTOBUF__ANY__INIT;
 	uint8_t buf[64];
 
-	if (r == NULL)
-		return;
-	if (!check_container(req, r->id))
-		goto out;
 	pd.exec_id = "e1";
 	info.type_url = "containerd.runc.v1.ProcessDetails";
 	info.value.len = containerd__runc__v1__process_details__pack(&pd, buf);
@@ -495,25 +445,17 @@ on_pids(struct ttrpc_request *req, void *data)
 	res.n_processes = 2;
 	res.processes = ps;
 	ttrpc_reply(req, &res.base);
-out:
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 static void
-on_stats(struct ttrpc_request *req, void *data)
+do_stats(struct ttrpc_request *req, const void *msg)
 {
-	Containerd__Task__V2__StatsRequest *r =
-		(void *)decode(req, &containerd__task__v2__stats_request__descriptor);
 	Containerd__Task__V2__StatsResponse res = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
 	Io__Containerd__Cgroups__V1__Metrics m = IO__CONTAINERD__CGROUPS__V1__METRICS__INIT;
 	Io__Containerd__Cgroups__V1__PidsStat pids = IO__CONTAINERD__CGROUPS__V1__PIDS_STAT__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
 	uint8_t buf[64];
 
-	if (r == NULL)
-		return;
-	if (!check_container(req, r->id))
-		goto out;
 	pids.current = 3;
 	pids.limit = 10;
 	m.pids = &pids;
@@ -522,36 +464,17 @@ on_stats(struct ttrpc_request *req, void *data)
 	any.value.data = buf;
 	res.stats = &any;
 	ttrpc_reply(req, &res.base);
-out:
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 static void
-on_connect(struct ttrpc_request *req, void *data)
+do_connect(struct ttrpc_request *req, const void *msg)
 {
 	Containerd__Task__V2__ConnectResponse res = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
-	ProtobufCMessage *r = decode(req, &containerd__task__v2__connect_request__descriptor);
 
-	if (r == NULL)
-		return;
 	res.shim_pid = (uint32_t)getpid();
 	res.task_pid = INIT_PID;
 	res.version = "fake";
 	ttrpc_reply(req, &res.base);
-	protobuf_c_message_free_unpacked(r, NULL);
-}
-
-/* Pause, Resume, ResizePty, CloseIO, Update, Forward: log and answer Empty. */
-static void
-on_empty(struct ttrpc_request *req, void *data)
-{
-	const ProtobufCMessageDescriptor *d = data;
-	ProtobufCMessage *r = decode(req, d);
-
-	if (r == NULL)
-		return;
-	ttrpc_reply(req, NULL);
-	protobuf_c_message_free_unpacked(r, NULL);
 }
 
 static void
@@ -561,42 +484,79 @@ on_closed(void *data)
 }
 
 static void
-on_shutdown(struct ttrpc_request *req, void *data)
+do_shutdown(struct ttrpc_request *req, const void *msg)
 {
-	ProtobufCMessage *r = decode(req, &containerd__task__v2__shutdown_request__descriptor);
-
-	if (r == NULL)
-		return;
 	ttrpc_reply(req, NULL);
-	protobuf_c_message_free_unpacked(r, NULL);
 	ttrpc_server_close(server, 1000, on_closed, NULL);
+}
+
+/* Pause, Resume, ResizePty, CloseIO, Update, Forward: answer Empty. */
+static void
+do_empty(struct ttrpc_request *req, const void *msg)
+{
+	ttrpc_reply(req, NULL);
+}
+
+/* A method the fake serves: its request type, whether the request's "id" must name the
+ * container, and what it does. */
+struct handler {
+	const char *method;
+	const ProtobufCMessageDescriptor *req;
+	bool check_id;
+	void (*fn)(struct ttrpc_request *req, const void *msg);
+};
+
+static const struct handler task_handlers[] = {
+	{ "Create", &containerd__task__v2__create_task_request__descriptor, false, do_create },
+	{ "State", &containerd__task__v2__state_request__descriptor, true, do_state },
+	{ "Start", &containerd__task__v2__start_request__descriptor, true, do_start },
+	{ "Delete", &containerd__task__v2__delete_request__descriptor, true, do_delete },
+	{ "Pids", &containerd__task__v2__pids_request__descriptor, true, do_pids },
+	{ "Pause", &containerd__task__v2__pause_request__descriptor, false, do_empty },
+	{ "Resume", &containerd__task__v2__resume_request__descriptor, false, do_empty },
+	{ "Kill", &containerd__task__v2__kill_request__descriptor, true, do_kill },
+	{ "Exec", &containerd__task__v2__exec_process_request__descriptor, true, do_exec },
+	{ "ResizePty", &containerd__task__v2__resize_pty_request__descriptor, false, do_empty },
+	{ "CloseIO", &containerd__task__v2__close_iorequest__descriptor, false, do_empty },
+	{ "Update", &containerd__task__v2__update_task_request__descriptor, false, do_empty },
+	{ "Wait", &containerd__task__v2__wait_request__descriptor, true, do_wait },
+	{ "Stats", &containerd__task__v2__stats_request__descriptor, true, do_stats },
+	{ "Connect", &containerd__task__v2__connect_request__descriptor, false, do_connect },
+	{ "Shutdown", &containerd__task__v2__shutdown_request__descriptor, false, do_shutdown },
+};
+
+static const struct handler forward_handler = {
+	"Forward", &containerd__services__events__ttrpc__v1__forward_request__descriptor, false,
+	do_empty
+};
+
+/* The request's string field "id". */
+static const char *
+request_id(const ProtobufCMessage *m)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "id");
+
+	return *(const char *const *)((const char *)m + f->offset);
+}
+
+/* Every method: decode and log the request, check the container, run the handler. */
+static void
+on_request(struct ttrpc_request *req, void *data)
+{
+	const struct handler *h = data;
+	ProtobufCMessage *m = decode(req, h->req);
+
+	if (m == NULL)
+		return;
+	if (!h->check_id || check_container(req, request_id(m)))
+		h->fn(req, m);
+	protobuf_c_message_free_unpacked(m, NULL);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *method;
-		ttrpc_handler_fn fn;
-		const void *data;
-	} handlers[] = {
-		{ "Create", on_create, NULL },
-		{ "State", on_state, NULL },
-		{ "Start", on_start, NULL },
-		{ "Delete", on_delete, NULL },
-		{ "Pids", on_pids, NULL },
-		{ "Pause", on_empty, &containerd__task__v2__pause_request__descriptor },
-		{ "Resume", on_empty, &containerd__task__v2__resume_request__descriptor },
-		{ "Kill", on_kill, NULL },
-		{ "Exec", on_exec, NULL },
-		{ "ResizePty", on_empty, &containerd__task__v2__resize_pty_request__descriptor },
-		{ "CloseIO", on_empty, &containerd__task__v2__close_iorequest__descriptor },
-		{ "Update", on_empty, &containerd__task__v2__update_task_request__descriptor },
-		{ "Wait", on_wait, NULL },
-		{ "Stats", on_stats, NULL },
-		{ "Connect", on_connect, NULL },
-		{ "Shutdown", on_shutdown, NULL },
-	};
 	_cleanup_err_ struct mini_err *err = NULL;
 	struct fake_exec *e;
 
@@ -610,12 +570,11 @@ main(int argc, char **argv)
 	bundle = argv[3];
 	loop = uv_default_loop();
 	server = ttrpc_server_new(loop);
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		ttrpc_server_register(server, SHIMCTL_TASK_SERVICE, handlers[i].method,
-				      handlers[i].fn, (void *)handlers[i].data);
-	ttrpc_server_register(
-		server, SHIMCTL_EVENTS_SERVICE, "Forward", on_empty,
-		(void *)&containerd__services__events__ttrpc__v1__forward_request__descriptor);
+	for (size_t i = 0; i < sizeof(task_handlers) / sizeof(task_handlers[0]); i++)
+		ttrpc_server_register(server, SHIMCTL_TASK_SERVICE, task_handlers[i].method,
+				      on_request, (void *)&task_handlers[i]);
+	ttrpc_server_register(server, SHIMCTL_EVENTS_SERVICE, forward_handler.method, on_request,
+			      (void *)&forward_handler);
 	add_exec("dup");
 	e = add_exec("sleeper");
 	e->started = true;
