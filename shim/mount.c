@@ -1,6 +1,7 @@
 #include "mount.h"
 #include "cleanup.h"
 #include "log.h"
+#include "loop.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -225,6 +226,9 @@ mount_one(const struct mount_entry *m, const char *target, struct mini_err **err
 	size_t n = m->n_options, n_compact = 0;
 	unsigned long flags, prop;
 	long page = sysconf(_SC_PAGESIZE);
+	_cleanup_free_ char *loop_dev = NULL;
+	_cleanup_close_ int loop_fd = -1;
+	const char *source = m->source;
 	bool loop;
 	int rc = 0;
 
@@ -235,15 +239,19 @@ mount_one(const struct mount_entry *m, const char *target, struct mini_err **err
 	}
 	mount_parse_options(opts, n, &flags, &prop, &data, &loop);
 	mount_strv_free(compact);
-	if (loop)
-		return mini_err_setc(err, MINI_E_UNIMPLEMENTED, 0,
-				     "mount %s on %s: loop mounts are not supported", m->source,
-				     target);
 	if (strlen(data) > (size_t)page)
 		return mini_err_set(err, EINVAL, "mount %s on %s: mount options is too long",
 				    m->source, target);
+	/* "loop": the source is an image file; mount a loop device bound to it. The device
+	 * detaches itself at unmount (autoclear) once our fd is closed too. */
+	if (loop) {
+		loop_fd = loop_attach(m->source, flags & MS_RDONLY, &loop_dev, err);
+		if (loop_fd < 0)
+			return mini_err_wrap(err, "mount %s on %s", m->source, target);
+		source = loop_dev;
+	}
 	if (!(flags & MS_REMOUNT) || *data) {
-		rc = mount_at(chdir_to, m->source, target, m->type, flags & ~ptypes, data);
+		rc = mount_at(chdir_to, source, target, m->type, flags & ~ptypes, data);
 		if (rc < 0)
 			return mini_err_set(err, errno, "mount %s (type %s) on %s", m->source,
 					    m->type, target);
