@@ -12,162 +12,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-char *
-spec_path_key(const char *path, const char *key)
-{
-	if (path == NULL || path[0] == '\0')
-		return xstrdup(key);
-	return xasprintf("%s.%s", path, key);
-}
-
-char *
-spec_path_idx(const char *path, size_t i)
-{
-	return xasprintf("%s[%zu]", path, i);
-}
-
-int
-spec_opt_str(yajl_val obj, const char *key, const char *path, char **out, struct mini_err **err)
-{
-	yajl_val v = json_get(obj, key);
-	_cleanup_free_ char *p = NULL;
-
-	if (v == NULL)
-		return 0;
-	p = spec_path_key(path, key);
-	free(*out);
-	*out = NULL;
-	return json_want_string(v, p, out, err);
-}
-
-int
-spec_opt_bool(yajl_val obj, const char *key, const char *path, bool *out, bool *present,
-	      struct mini_err **err)
-{
-	yajl_val v = json_get(obj, key);
-	_cleanup_free_ char *p = NULL;
-	int ret;
-
-	if (v == NULL)
-		return 0;
-	p = spec_path_key(path, key);
-	ret = json_want_bool(v, p, out, err);
-	if (ret == 0 && present)
-		*present = true;
-	return ret;
-}
-
-int
-spec_opt_int64(yajl_val obj, const char *key, const char *path, int64_t *out, bool *present,
-	       struct mini_err **err)
-{
-	yajl_val v = json_get(obj, key);
-	_cleanup_free_ char *p = NULL;
-	int ret;
-
-	if (v == NULL)
-		return 0;
-	p = spec_path_key(path, key);
-	ret = json_want_int64(v, p, out, err);
-	if (ret == 0 && present)
-		*present = true;
-	return ret;
-}
-
-int
-spec_opt_uint64(yajl_val obj, const char *key, const char *path, uint64_t *out, bool *present,
-		struct mini_err **err)
-{
-	yajl_val v = json_get(obj, key);
-	_cleanup_free_ char *p = NULL;
-	int ret;
-
-	if (v == NULL)
-		return 0;
-	p = spec_path_key(path, key);
-	ret = json_want_uint64(v, p, out, err);
-	if (ret == 0 && present)
-		*present = true;
-	return ret;
-}
-
-int
-spec_opt_u32(yajl_val obj, const char *key, const char *path, uint32_t *out, bool *present,
-	     struct mini_err **err)
-{
-	yajl_val v = json_get(obj, key);
-	_cleanup_free_ char *p = NULL;
-	int64_t x;
-	int ret;
-
-	if (v == NULL)
-		return 0;
-	p = spec_path_key(path, key);
-	ret = json_want_range(v, p, 0, UINT32_MAX, &x, err);
-	if (ret < 0)
-		return ret;
-	*out = (uint32_t)x;
-	if (present)
-		*present = true;
-	return 0;
-}
-
-int
-spec_opt_strv(yajl_val obj, const char *key, const char *path, char ***out, size_t *len,
-	      struct mini_err **err)
-{
-	yajl_val v = json_get(obj, key);
-	_cleanup_free_ char *p = NULL;
-
-	if (v == NULL)
-		return 0;
-	p = spec_path_key(path, key);
-	json_strv_free(*out);
-	*out = NULL;
-	return json_want_strv(v, p, out, len, err);
-}
-
-void
-spec_kv_free(struct spec_kv *kv, size_t n)
-{
-	size_t i;
-
-	for (i = 0; kv && i < n; i++) {
-		free(kv[i].key);
-		free(kv[i].value);
-	}
-	free(kv);
-}
-
-int
-spec_opt_kv(yajl_val obj, const char *key, const char *path, struct spec_kv **out, size_t *len,
-	    struct mini_err **err)
-{
-	yajl_val v = json_get(obj, key);
-	_cleanup_free_ char *p = NULL;
-	struct spec_kv *kv;
-	size_t i, n;
-
-	if (v == NULL)
-		return 0;
-	p = spec_path_key(path, key);
-	if (!YAJL_IS_OBJECT(v))
-		return mini_err_set(err, EINVAL, "%s: expected object of strings", p);
-	n = v->u.object.len;
-	for (i = 0; i < n; i++)
-		if (!YAJL_IS_STRING(v->u.object.values[i]))
-			return mini_err_set(err, EINVAL, "%s.%s: expected string", p,
-					    v->u.object.keys[i]);
-	kv = xcalloc(n + 1, sizeof(*kv));
-	for (i = 0; i < n; i++) {
-		kv[i].key = xstrdup(v->u.object.keys[i]);
-		kv[i].value = xstrdup(v->u.object.values[i]->u.string);
-	}
-	*out = kv;
-	*len = n;
-	return 0;
-}
-
 static const struct {
 	const char *name;
 	int resource;
@@ -202,16 +46,14 @@ spec_rlimit_resource(const char *name)
 }
 
 static int
-parse_user(yajl_val v, const char *path, struct spec_user *u, struct mini_err **err)
+parse_user(yajl_val v, const char *path, void *out, struct mini_err **err)
 {
+	struct spec_user *u = out;
 	yajl_val gids;
 	_cleanup_free_ char *gpath = NULL;
 	size_t i;
 	int ret;
 
-	ret = json_want_object(v, path, err);
-	if (ret < 0)
-		return ret;
 	if ((ret = spec_opt_u32(v, "uid", path, &u->uid, NULL, err)) < 0 ||
 	    (ret = spec_opt_u32(v, "gid", path, &u->gid, NULL, err)) < 0 ||
 	    (ret = spec_opt_u32(v, "umask", path, &u->umask, &u->umask_present, err)) < 0 ||
@@ -237,50 +79,30 @@ parse_user(yajl_val v, const char *path, struct spec_user *u, struct mini_err **
 }
 
 static int
-parse_rlimits(yajl_val v, const char *path, struct spec_process *p, struct mini_err **err)
+parse_rlimit(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
 {
-	size_t i, n;
+	struct spec_rlimit *rl = elem;
 	int ret;
 
-	ret = json_want_array(v, path, err);
-	if (ret < 0)
+	if ((ret = spec_opt_str(v, "type", path, &rl->type, err)) < 0 ||
+	    (ret = spec_opt_uint64(v, "soft", path, &rl->soft, NULL, err)) < 0 ||
+	    (ret = spec_opt_uint64(v, "hard", path, &rl->hard, NULL, err)) < 0)
 		return ret;
-	n = v->u.array.len;
-	p->rlimits = xcalloc(n + 1, sizeof(*p->rlimits));
-	for (i = 0; i < n; i++) {
-		yajl_val r = v->u.array.values[i];
-		_cleanup_free_ char *rp = spec_path_idx(path, i);
-		struct spec_rlimit *rl = &p->rlimits[i];
-
-		p->rlimits_len = i + 1;
-		ret = json_want_object(r, rp, err);
-		if (ret < 0)
-			return ret;
-		if ((ret = spec_opt_str(r, "type", rp, &rl->type, err)) < 0 ||
-		    (ret = spec_opt_uint64(r, "soft", rp, &rl->soft, NULL, err)) < 0 ||
-		    (ret = spec_opt_uint64(r, "hard", rp, &rl->hard, NULL, err)) < 0)
-			return ret;
-		if (rl->type == NULL)
-			return mini_err_set(err, EINVAL, "%s.type: missing", rp);
-		rl->resource = spec_rlimit_resource(rl->type);
-		if (rl->resource < 0)
-			return mini_err_set(err, EINVAL, "%s.type: unknown rlimit \"%s\"", rp,
-					    rl->type);
-	}
+	if (rl->type == NULL)
+		return mini_err_set(err, EINVAL, "%s.type: missing", path);
+	rl->resource = spec_rlimit_resource(rl->type);
+	if (rl->resource < 0)
+		return mini_err_set(err, EINVAL, "%s.type: unknown rlimit \"%s\"", path, rl->type);
 	return 0;
 }
 
 static int
-parse_caps(yajl_val v, const char *path, struct spec_caps **out, struct mini_err **err)
+parse_caps(yajl_val v, const char *path, void *out, struct mini_err **err)
 {
-	struct spec_caps *c;
+	struct spec_caps *c = xcalloc(1, sizeof(*c));
 	int ret;
 
-	ret = json_want_object(v, path, err);
-	if (ret < 0)
-		return ret;
-	c = xcalloc(1, sizeof(*c));
-	*out = c;
+	*(struct spec_caps **)out = c;
 	if ((ret = spec_opt_strv(v, "bounding", path, &c->bounding, NULL, err)) < 0 ||
 	    (ret = spec_opt_strv(v, "effective", path, &c->effective, NULL, err)) < 0 ||
 	    (ret = spec_opt_strv(v, "inheritable", path, &c->inheritable, NULL, err)) < 0 ||
@@ -291,9 +113,24 @@ parse_caps(yajl_val v, const char *path, struct spec_caps **out, struct mini_err
 }
 
 static int
+parse_console_size(yajl_val v, const char *path, void *out, struct mini_err **err)
+{
+	struct spec_process *p = out;
+	uint32_t h = 0, w = 0;
+	int ret;
+
+	if ((ret = spec_opt_u32(v, "height", path, &h, NULL, err)) < 0 ||
+	    (ret = spec_opt_u32(v, "width", path, &w, NULL, err)) < 0)
+		return ret;
+	p->console_size_present = true;
+	p->console_height = h;
+	p->console_width = w;
+	return 0;
+}
+
+static int
 parse_process_fields(yajl_val v, const char *path, struct spec_process *p, struct mini_err **err)
 {
-	yajl_val sub;
 	int64_t x;
 	bool present = false;
 	int ret;
@@ -318,37 +155,12 @@ parse_process_fields(yajl_val v, const char *path, struct spec_process *p, struc
 		p->oom_score_adj_present = true;
 		p->oom_score_adj = (int)x;
 	}
-	sub = json_get(v, "consoleSize");
-	if (sub) {
-		_cleanup_free_ char *cp = spec_path_key(path, "consoleSize");
-		uint32_t h = 0, w = 0;
-
-		if ((ret = json_want_object(sub, cp, err)) < 0 ||
-		    (ret = spec_opt_u32(sub, "height", cp, &h, NULL, err)) < 0 ||
-		    (ret = spec_opt_u32(sub, "width", cp, &w, NULL, err)) < 0)
-			return ret;
-		p->console_size_present = true;
-		p->console_height = h;
-		p->console_width = w;
-	}
-	sub = json_get(v, "user");
-	if (sub) {
-		_cleanup_free_ char *up = spec_path_key(path, "user");
-		if ((ret = parse_user(sub, up, &p->user, err)) < 0)
-			return ret;
-	}
-	sub = json_get(v, "rlimits");
-	if (sub) {
-		_cleanup_free_ char *rp = spec_path_key(path, "rlimits");
-		if ((ret = parse_rlimits(sub, rp, p, err)) < 0)
-			return ret;
-	}
-	sub = json_get(v, "capabilities");
-	if (sub) {
-		_cleanup_free_ char *cp = spec_path_key(path, "capabilities");
-		if ((ret = parse_caps(sub, cp, &p->capabilities, err)) < 0)
-			return ret;
-	}
+	if ((ret = spec_opt_object(v, "consoleSize", path, parse_console_size, p, err)) < 0 ||
+	    (ret = spec_opt_object(v, "user", path, parse_user, &p->user, err)) < 0 ||
+	    (ret = spec_opt_objects(v, "rlimits", path, &p->rlimits, &p->rlimits_len, parse_rlimit,
+				    NULL, err)) < 0 ||
+	    (ret = spec_opt_object(v, "capabilities", path, parse_caps, &p->capabilities, err)) < 0)
+		return ret;
 	p->capabilities_raw = json_get(v, "capabilities");
 	p->scheduler = json_get(v, "scheduler");
 	p->io_priority = json_get(v, "ioPriority");
@@ -428,33 +240,19 @@ spec_process_freep(struct spec_process **p)
 }
 
 static int
-parse_mounts(yajl_val v, struct minirt_spec *s, struct mini_err **err)
+parse_mount(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
 {
-	size_t i, n;
+	struct spec_mount *m = elem;
 	int ret;
 
-	ret = json_want_array(v, "mounts", err);
-	if (ret < 0)
+	if ((ret = spec_opt_str(v, "destination", path, &m->destination, err)) < 0 ||
+	    (ret = spec_opt_str(v, "type", path, &m->type, err)) < 0 ||
+	    (ret = spec_opt_str(v, "source", path, &m->source, err)) < 0 ||
+	    (ret = spec_opt_strv(v, "options", path, &m->options, &m->options_len, err)) < 0)
 		return ret;
-	n = v->u.array.len;
-	s->mounts = xcalloc(n + 1, sizeof(*s->mounts));
-	for (i = 0; i < n; i++) {
-		yajl_val m = v->u.array.values[i];
-		_cleanup_free_ char *mp = spec_path_idx("mounts", i);
-		struct spec_mount *sm = &s->mounts[i];
-
-		s->mounts_len = i + 1;
-		if ((ret = json_want_object(m, mp, err)) < 0 ||
-		    (ret = spec_opt_str(m, "destination", mp, &sm->destination, err)) < 0 ||
-		    (ret = spec_opt_str(m, "type", mp, &sm->type, err)) < 0 ||
-		    (ret = spec_opt_str(m, "source", mp, &sm->source, err)) < 0 ||
-		    (ret = spec_opt_strv(m, "options", mp, &sm->options, &sm->options_len, err)) <
-			    0)
-			return ret;
-		if (sm->destination == NULL || sm->destination[0] == '\0')
-			return mini_err_set(err, EINVAL, "%s.destination: missing", mp);
-		/* The spec allows a relative destination since v1.1 (relative to "/"). */
-	}
+	if (m->destination == NULL || m->destination[0] == '\0')
+		return mini_err_set(err, EINVAL, "%s.destination: missing", path);
+	/* The spec allows a relative destination since v1.1 (relative to "/"). */
 	return 0;
 }
 
@@ -468,61 +266,50 @@ static const char *const hook_keys[SPEC_HOOK_KIND_COUNT] = {
 };
 
 static int
-parse_hook_list(yajl_val v, const char *path, struct spec_hook **out, size_t *len,
-		struct mini_err **err)
+parse_hook(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
 {
-	struct spec_hook *hooks;
-	size_t i, n;
+	struct spec_hook *h = elem;
+	int64_t t = 0;
+	bool has_t = false;
 	int ret;
 
-	ret = json_want_array(v, path, err);
-	if (ret < 0)
+	if ((ret = spec_opt_str(v, "path", path, &h->path, err)) < 0 ||
+	    (ret = spec_opt_strv(v, "args", path, &h->args, NULL, err)) < 0 ||
+	    (ret = spec_opt_strv(v, "env", path, &h->env, NULL, err)) < 0 ||
+	    (ret = spec_opt_int64(v, "timeout", path, &t, &has_t, err)) < 0)
 		return ret;
-	n = v->u.array.len;
-	hooks = xcalloc(n + 1, sizeof(*hooks));
-	*out = hooks;
-	for (i = 0; i < n; i++) {
-		yajl_val h = v->u.array.values[i];
-		_cleanup_free_ char *hp = spec_path_idx(path, i);
-		int64_t t = 0;
-		bool has_t = false;
+	if (h->path == NULL || h->path[0] != '/')
+		return mini_err_set(err, EINVAL, "%s.path: must be an absolute path", path);
+	if (has_t && (t <= 0 || t > 86400 * 365))
+		return mini_err_set(err, EINVAL, "%s.timeout: must be greater than zero", path);
+	h->timeout = (int)t;
+	return 0;
+}
 
-		*len = i + 1;
-		if ((ret = json_want_object(h, hp, err)) < 0 ||
-		    (ret = spec_opt_str(h, "path", hp, &hooks[i].path, err)) < 0 ||
-		    (ret = spec_opt_strv(h, "args", hp, &hooks[i].args, NULL, err)) < 0 ||
-		    (ret = spec_opt_strv(h, "env", hp, &hooks[i].env, NULL, err)) < 0 ||
-		    (ret = spec_opt_int64(h, "timeout", hp, &t, &has_t, err)) < 0)
+static int
+parse_hooks(yajl_val v, const char *path, void *out, struct mini_err **err)
+{
+	struct minirt_spec *s = out;
+	int k, ret;
+
+	for (k = 0; k < SPEC_HOOK_KIND_COUNT; k++) {
+		ret = spec_opt_objects(v, hook_keys[k], path, &s->hooks[k], &s->hooks_len[k],
+				       parse_hook, NULL, err);
+		if (ret < 0)
 			return ret;
-		if (hooks[i].path == NULL || hooks[i].path[0] != '/')
-			return mini_err_set(err, EINVAL, "%s.path: must be an absolute path", hp);
-		if (has_t && (t <= 0 || t > 86400 * 365))
-			return mini_err_set(err, EINVAL, "%s.timeout: must be greater than zero",
-					    hp);
-		hooks[i].timeout = (int)t;
 	}
 	return 0;
 }
 
 static int
-parse_hooks(yajl_val v, struct minirt_spec *s, struct mini_err **err)
+parse_root(yajl_val v, const char *path, void *out, struct mini_err **err)
 {
-	int k, ret;
+	struct minirt_spec *s = out;
+	int ret;
 
-	ret = json_want_object(v, "hooks", err);
-	if (ret < 0)
+	if ((ret = spec_opt_str(v, "path", path, &s->root_path, err)) < 0 ||
+	    (ret = spec_opt_bool(v, "readonly", path, &s->root_readonly, NULL, err)) < 0)
 		return ret;
-	for (k = 0; k < SPEC_HOOK_KIND_COUNT; k++) {
-		yajl_val list = json_get(v, hook_keys[k]);
-		_cleanup_free_ char *hp = NULL;
-
-		if (list == NULL)
-			continue;
-		hp = spec_path_key("hooks", hook_keys[k]);
-		ret = parse_hook_list(list, hp, &s->hooks[k], &s->hooks_len[k], err);
-		if (ret < 0)
-			return ret;
-	}
 	return 0;
 }
 
@@ -544,18 +331,10 @@ parse_top(yajl_val t, struct minirt_spec *s, struct mini_err **err)
 	v = json_get(t, "process");
 	if (v && (ret = spec_parse_process(v, "process", &s->process, err)) < 0)
 		return ret;
-	v = json_get(t, "root");
-	if (v) {
-		if ((ret = json_want_object(v, "root", err)) < 0 ||
-		    (ret = spec_opt_str(v, "path", "root", &s->root_path, err)) < 0 ||
-		    (ret = spec_opt_bool(v, "readonly", "root", &s->root_readonly, NULL, err)) < 0)
-			return ret;
-	}
-	v = json_get(t, "mounts");
-	if (v && (ret = parse_mounts(v, s, err)) < 0)
-		return ret;
-	v = json_get(t, "hooks");
-	if (v && (ret = parse_hooks(v, s, err)) < 0)
+	if ((ret = spec_opt_object(t, "root", "", parse_root, s, err)) < 0 ||
+	    (ret = spec_opt_objects(t, "mounts", "", &s->mounts, &s->mounts_len, parse_mount, NULL,
+				    err)) < 0 ||
+	    (ret = spec_opt_object(t, "hooks", "", parse_hooks, s, err)) < 0)
 		return ret;
 	v = json_get(t, "linux");
 	if (v && (ret = spec_parse_linux(v, "linux", &s->linux_cfg, err)) < 0)

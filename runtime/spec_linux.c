@@ -61,128 +61,86 @@ spec_find_ns(const struct minirt_spec *s, enum spec_ns_type t)
 }
 
 static int
-parse_namespaces(yajl_val v, const char *path, struct spec_linux *l, struct mini_err **err)
+parse_namespace(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
 {
-	bool seen[SPEC_NS_COUNT] = { false };
-	size_t i, n;
-	int ret;
+	struct spec_namespace *ns = elem;
+	bool *seen = ctx; /* the types that earlier elements named */
+	_cleanup_free_ char *type = NULL;
+	int t, ret;
 
-	ret = json_want_array(v, path, err);
-	if (ret < 0)
+	if ((ret = spec_opt_str(v, "type", path, &type, err)) < 0 ||
+	    (ret = spec_opt_str(v, "path", path, &ns->path, err)) < 0)
 		return ret;
-	n = v->u.array.len;
-	l->namespaces = xcalloc(n + 1, sizeof(*l->namespaces));
-	for (i = 0; i < n; i++) {
-		yajl_val e = v->u.array.values[i];
-		_cleanup_free_ char *ep = spec_path_idx(path, i);
-		_cleanup_free_ char *type = NULL;
-		struct spec_namespace *ns = &l->namespaces[i];
-		int t;
-
-		l->namespaces_len = i + 1;
-		if ((ret = json_want_object(e, ep, err)) < 0 ||
-		    (ret = spec_opt_str(e, "type", ep, &type, err)) < 0 ||
-		    (ret = spec_opt_str(e, "path", ep, &ns->path, err)) < 0)
-			return ret;
-		if (type == NULL)
-			return mini_err_set(err, EINVAL, "%s.type: missing", ep);
-		for (t = 0; t < SPEC_NS_COUNT; t++)
-			if (strcmp(ns_table[t].name, type) == 0)
-				break;
-		if (t == SPEC_NS_COUNT)
-			return mini_err_set(err, EINVAL, "%s.type: unknown namespace type \"%s\"",
-					    ep, type);
-		if (seen[t])
-			return mini_err_set(err, EINVAL, "%s.type: duplicate namespace \"%s\"", ep,
-					    type);
-		seen[t] = true;
-		ns->type = (enum spec_ns_type)t;
-		if (ns->path && ns->path[0] == '\0') {
-			free(ns->path);
-			ns->path = NULL;
-		}
-		if (ns->path && ns->path[0] != '/')
-			return mini_err_set(err, EINVAL, "%s.path: must be an absolute path", ep);
+	if (type == NULL)
+		return mini_err_set(err, EINVAL, "%s.type: missing", path);
+	for (t = 0; t < SPEC_NS_COUNT; t++)
+		if (strcmp(ns_table[t].name, type) == 0)
+			break;
+	if (t == SPEC_NS_COUNT)
+		return mini_err_set(err, EINVAL, "%s.type: unknown namespace type \"%s\"", path,
+				    type);
+	if (seen[t])
+		return mini_err_set(err, EINVAL, "%s.type: duplicate namespace \"%s\"", path, type);
+	seen[t] = true;
+	ns->type = (enum spec_ns_type)t;
+	if (ns->path && ns->path[0] == '\0') {
+		free(ns->path);
+		ns->path = NULL;
 	}
+	if (ns->path && ns->path[0] != '/')
+		return mini_err_set(err, EINVAL, "%s.path: must be an absolute path", path);
 	return 0;
 }
 
 static int
-parse_idmaps(yajl_val v, const char *path, struct spec_idmap **out, size_t *len,
-	     struct mini_err **err)
+parse_idmap(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
 {
-	struct spec_idmap *m;
-	size_t i, n;
+	struct spec_idmap *m = elem;
 	int ret;
 
-	ret = json_want_array(v, path, err);
-	if (ret < 0)
+	if ((ret = spec_opt_u32(v, "containerID", path, &m->container_id, NULL, err)) < 0 ||
+	    (ret = spec_opt_u32(v, "hostID", path, &m->host_id, NULL, err)) < 0 ||
+	    (ret = spec_opt_u32(v, "size", path, &m->size, NULL, err)) < 0)
 		return ret;
-	n = v->u.array.len;
-	m = xcalloc(n + 1, sizeof(*m));
-	*out = m;
-	for (i = 0; i < n; i++) {
-		yajl_val e = v->u.array.values[i];
-		_cleanup_free_ char *ep = spec_path_idx(path, i);
-
-		if ((ret = json_want_object(e, ep, err)) < 0 ||
-		    (ret = spec_opt_u32(e, "containerID", ep, &m[i].container_id, NULL, err)) < 0 ||
-		    (ret = spec_opt_u32(e, "hostID", ep, &m[i].host_id, NULL, err)) < 0 ||
-		    (ret = spec_opt_u32(e, "size", ep, &m[i].size, NULL, err)) < 0)
-			return ret;
-		*len = i + 1;
-	}
 	return 0;
 }
 
 static int
-parse_devices(yajl_val v, const char *path, struct spec_linux *l, struct mini_err **err)
+parse_device(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
 {
-	size_t i, n;
+	struct spec_device *d = elem;
+	_cleanup_free_ char *type = NULL;
+	bool has_major = false, has_minor = false;
 	int ret;
 
-	ret = json_want_array(v, path, err);
-	if (ret < 0)
+	if ((ret = spec_opt_str(v, "path", path, &d->path, err)) < 0 ||
+	    (ret = spec_opt_str(v, "type", path, &type, err)) < 0 ||
+	    (ret = spec_opt_int64(v, "major", path, &d->major, &has_major, err)) < 0 ||
+	    (ret = spec_opt_int64(v, "minor", path, &d->minor, &has_minor, err)) < 0 ||
+	    (ret = spec_opt_u32(v, "fileMode", path, &d->file_mode, &d->file_mode_present, err)) <
+		    0 ||
+	    (ret = spec_opt_u32(v, "uid", path, &d->uid, &d->uid_present, err)) < 0 ||
+	    (ret = spec_opt_u32(v, "gid", path, &d->gid, &d->gid_present, err)) < 0)
 		return ret;
-	n = v->u.array.len;
-	l->devices = xcalloc(n + 1, sizeof(*l->devices));
-	for (i = 0; i < n; i++) {
-		yajl_val e = v->u.array.values[i];
-		_cleanup_free_ char *ep = spec_path_idx(path, i);
-		_cleanup_free_ char *type = NULL;
-		struct spec_device *d = &l->devices[i];
-		bool has_major = false, has_minor = false;
-
-		l->devices_len = i + 1;
-		if ((ret = json_want_object(e, ep, err)) < 0 ||
-		    (ret = spec_opt_str(e, "path", ep, &d->path, err)) < 0 ||
-		    (ret = spec_opt_str(e, "type", ep, &type, err)) < 0 ||
-		    (ret = spec_opt_int64(e, "major", ep, &d->major, &has_major, err)) < 0 ||
-		    (ret = spec_opt_int64(e, "minor", ep, &d->minor, &has_minor, err)) < 0 ||
-		    (ret = spec_opt_u32(e, "fileMode", ep, &d->file_mode, &d->file_mode_present,
-					err)) < 0 ||
-		    (ret = spec_opt_u32(e, "uid", ep, &d->uid, &d->uid_present, err)) < 0 ||
-		    (ret = spec_opt_u32(e, "gid", ep, &d->gid, &d->gid_present, err)) < 0)
-			return ret;
-		if (d->path == NULL || d->path[0] != '/')
-			return mini_err_set(err, EINVAL, "%s.path: must be an absolute path", ep);
-		if (type == NULL || strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
-			return mini_err_set(err, EINVAL, "%s.type: must be one of c, b, u, p", ep);
-		d->type = type[0];
-		if (d->type != 'p' && (!has_major || !has_minor))
-			return mini_err_set(err, EINVAL, "%s: major and minor are required", ep);
-	}
+	if (d->path == NULL || d->path[0] != '/')
+		return mini_err_set(err, EINVAL, "%s.path: must be an absolute path", path);
+	if (type == NULL || strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
+		return mini_err_set(err, EINVAL, "%s.type: must be one of c, b, u, p", path);
+	d->type = type[0];
+	if (d->type != 'p' && (!has_major || !has_minor))
+		return mini_err_set(err, EINVAL, "%s: major and minor are required", path);
 	return 0;
 }
 
 static int
-parse_personality(yajl_val v, const char *path, struct spec_linux *l, struct mini_err **err)
+parse_personality(yajl_val v, const char *path, void *out, struct mini_err **err)
 {
+	struct spec_linux *l = out;
 	_cleanup_free_ char *domain = NULL;
 	int ret;
 
-	if ((ret = json_want_object(v, path, err)) < 0 ||
-	    (ret = spec_opt_str(v, "domain", path, &domain, err)) < 0)
+	ret = spec_opt_str(v, "domain", path, &domain, err);
+	if (ret < 0)
 		return ret;
 	if (domain == NULL || strcmp(domain, "LINUX") == 0)
 		l->personality_domain = PER_LINUX;
@@ -197,15 +155,14 @@ parse_personality(yajl_val v, const char *path, struct spec_linux *l, struct min
 
 /* linux.timeOffsets: {"monotonic": {"secs": N, "nanosecs": N}, "boottime": {…}}. */
 static int
-parse_time_offsets(yajl_val v, const char *path, struct spec_linux *l, struct mini_err **err)
+parse_time_offsets(yajl_val v, const char *path, void *out, struct mini_err **err)
 {
 	static const char *const clocks[] = { "monotonic", "boottime" };
+	struct spec_linux *l = out;
 	_cleanup_free_ char *text = NULL;
 	size_t i;
 	int ret;
 
-	if ((ret = json_want_object(v, path, err)) < 0)
-		return ret;
 	for (i = 0; i < v->u.object.len; i++) {
 		const char *clock = v->u.object.keys[i];
 		_cleanup_free_ char *p = spec_path_key(path, clock);
@@ -234,6 +191,12 @@ parse_time_offsets(yajl_val v, const char *path, struct spec_linux *l, struct mi
 	return 0;
 }
 
+static int
+parse_resources(yajl_val v, const char *path, void *out, struct mini_err **err)
+{
+	return spec_parse_resources(v, path, out, err);
+}
+
 static const char *const propagations[] = {
 	"private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable",
 };
@@ -241,8 +204,8 @@ static const char *const propagations[] = {
 int
 spec_parse_linux(yajl_val v, const char *path, struct spec_linux **out, struct mini_err **err)
 {
+	bool seen_ns[SPEC_NS_COUNT] = { false };
 	struct spec_linux *l;
-	yajl_val sub;
 	size_t i;
 	int ret;
 
@@ -269,48 +232,19 @@ spec_parse_linux(yajl_val v, const char *path, struct spec_linux **out, struct m
 					    "%s.rootfsPropagation: unsupported value \"%s\"", path,
 					    l->rootfs_propagation);
 	}
-	sub = json_get(v, "namespaces");
-	if (sub) {
-		_cleanup_free_ char *p = spec_path_key(path, "namespaces");
-		if ((ret = parse_namespaces(sub, p, l, err)) < 0)
-			return ret;
-	}
-	sub = json_get(v, "uidMappings");
-	if (sub) {
-		_cleanup_free_ char *p = spec_path_key(path, "uidMappings");
-		if ((ret = parse_idmaps(sub, p, &l->uid_mappings, &l->uid_mappings_len, err)) < 0)
-			return ret;
-	}
-	sub = json_get(v, "gidMappings");
-	if (sub) {
-		_cleanup_free_ char *p = spec_path_key(path, "gidMappings");
-		if ((ret = parse_idmaps(sub, p, &l->gid_mappings, &l->gid_mappings_len, err)) < 0)
-			return ret;
-	}
-	sub = json_get(v, "devices");
-	if (sub) {
-		_cleanup_free_ char *p = spec_path_key(path, "devices");
-		if ((ret = parse_devices(sub, p, l, err)) < 0)
-			return ret;
-	}
-	sub = json_get(v, "resources");
-	if (sub) {
-		_cleanup_free_ char *p = spec_path_key(path, "resources");
-		if ((ret = spec_parse_resources(sub, p, &l->resources, err)) < 0)
-			return ret;
-	}
-	sub = json_get(v, "personality");
-	if (sub) {
-		_cleanup_free_ char *p = spec_path_key(path, "personality");
-		if ((ret = parse_personality(sub, p, l, err)) < 0)
-			return ret;
-	}
-	sub = json_get(v, "timeOffsets");
-	if (sub) {
-		_cleanup_free_ char *p = spec_path_key(path, "timeOffsets");
-		if ((ret = parse_time_offsets(sub, p, l, err)) < 0)
-			return ret;
-	}
+	if ((ret = spec_opt_objects(v, "namespaces", path, &l->namespaces, &l->namespaces_len,
+				    parse_namespace, seen_ns, err)) < 0 ||
+	    (ret = spec_opt_objects(v, "uidMappings", path, &l->uid_mappings, &l->uid_mappings_len,
+				    parse_idmap, NULL, err)) < 0 ||
+	    (ret = spec_opt_objects(v, "gidMappings", path, &l->gid_mappings, &l->gid_mappings_len,
+				    parse_idmap, NULL, err)) < 0 ||
+	    (ret = spec_opt_objects(v, "devices", path, &l->devices, &l->devices_len, parse_device,
+				    NULL, err)) < 0 ||
+	    (ret = spec_opt_object(v, "resources", path, parse_resources, &l->resources, err)) <
+		    0 ||
+	    (ret = spec_opt_object(v, "personality", path, parse_personality, l, err)) < 0 ||
+	    (ret = spec_opt_object(v, "timeOffsets", path, parse_time_offsets, l, err)) < 0)
+		return ret;
 	l->seccomp = json_get(v, "seccomp");
 	return 0;
 }
