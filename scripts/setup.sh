@@ -8,7 +8,7 @@ PACKAGES="
 	meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev clang-format
 	libuv1-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libyajl-dev libseccomp-dev
 	containerd runc crun busybox-static
-	python3 iproute2 util-linux e2fsprogs procps psmisc git
+	python3 iproute2 util-linux e2fsprogs fuse3 fuse-overlayfs procps psmisc git
 "
 
 if [ "$(id -u)" -ne 0 ]; then

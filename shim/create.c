@@ -235,6 +235,7 @@ mount_rootfs(struct container *c, Containerd__Task__V2__CreateTaskRequest *m, st
 	for (size_t i = 0; i < m->n_rootfs; i++) {
 		mounts[i].type = m->rootfs[i]->type;
 		mounts[i].source = m->rootfs[i]->source;
+		mounts[i].target = m->rootfs[i]->target;
 		mounts[i].options = m->rootfs[i]->options;
 		mounts[i].n_options = m->rootfs[i]->n_options;
 	}

@@ -2,10 +2,15 @@
 #include "cleanup.h"
 #include "log.h"
 #include "loop.h"
+#include "mount_helper.h"
+#include "paths.h"
+#include "strv.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -217,6 +222,36 @@ mount_at(const char *dir, const char *source, const char *target, const char *ty
 	return rc;
 }
 
+/* containerd 2.x: an entry's target is a path below the rootfs, resolved inside it (symlinks and
+ * ".." cannot leave it) and named by its real path, which a FUSE helper needs too. */
+static char *
+entry_target(const char *root, const char *sub, struct mini_err **err)
+{
+	_cleanup_close_ int rootfd = -1, fd = -1;
+	char link[32], buf[PATH_MAX];
+	ssize_t n;
+
+	if (sub == NULL || *sub == '\0')
+		return xstrdup(root);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		mini_err_set(err, errno, "open rootfs %s", root);
+		return NULL;
+	}
+	fd = open_in_root(rootfd, sub, O_PATH | O_DIRECTORY, err);
+	if (fd < 0) {
+		mini_err_wrap(err, "mount target %s below %s", sub, root);
+		return NULL;
+	}
+	n = readlink(fd_path(fd, link, sizeof(link)), buf, sizeof(buf) - 1);
+	if (n < 0) {
+		mini_err_set(err, errno, "resolve mount target %s below %s", sub, root);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
 static int
 mount_one(const struct mount_entry *m, const char *target, struct mini_err **err)
 {
@@ -228,10 +263,14 @@ mount_one(const struct mount_entry *m, const char *target, struct mini_err **err
 	long page = sysconf(_SC_PAGESIZE);
 	_cleanup_free_ char *loop_dev = NULL;
 	_cleanup_close_ int loop_fd = -1;
-	const char *source = m->source;
+	const char *source = m->source, *subtype;
+	const char *helper = mount_helper_for(m->type, &subtype);
 	bool loop;
 	int rc = 0;
 
+	if (helper)
+		return mount_with_helper(helper, subtype, m->source, target, m->options,
+					 m->n_options, err);
 	if (strcmp(m->type, "overlay") == 0 && options_size(opts, n) >= (size_t)page - 512) {
 		chdir_to = mount_compact_lowerdir(opts, n, &compact, &n_compact);
 		if (chdir_to)
@@ -268,7 +307,9 @@ int
 mount_all(const struct mount_entry *m, size_t n, const char *target, struct mini_err **err)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (mount_one(&m[i], target, err) < 0) {
+		_cleanup_free_ char *at = entry_target(target, m[i].target, err);
+
+		if (at == NULL || mount_one(&m[i], at, err) < 0) {
 			struct mini_err *uerr = NULL;
 
 			if (unmount_all(target, &uerr) < 0) {
@@ -281,27 +322,87 @@ mount_all(const struct mount_entry *m, size_t n, const char *target, struct mini
 	return 0;
 }
 
-int
-unmount_all(const char *target, struct mini_err **err)
+/* Unmounts every mount stacked on path, FUSE ones through fusermount first (as containerd). */
+static int
+unmount_stack(const char *path, struct mini_err **err)
 {
 	const struct timespec pause = { 0, UNMOUNT_BUSY_SLEEP_NS };
 	int busy = 0;
 
 	for (;;) {
-		if (umount2(target, UMOUNT_NOFOLLOW) == 0)
+		if (mount_is_fuse(path) && unmount_fuse(path, NULL) == 0)
+			continue;
+		if (umount2(path, UMOUNT_NOFOLLOW) == 0)
 			continue; /* stacked mounts: go again until none is left */
 		if (errno == EINVAL || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY)
-			return mini_err_set(err, errno, "unmount %s", target);
+			return mini_err_set(err, errno, "unmount %s", path);
 		if (++busy < UNMOUNT_BUSY_TRIES) {
 			nanosleep(&pause, NULL);
 			continue;
 		}
 		/* Still busy after ~100 ms: detach, so the mount goes away once released. */
-		if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
-			return mini_err_set(err, errno, "unmount %s", target);
-		log_warn("rootfs %s was busy; detached it", target);
+		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
+			return mini_err_set(err, errno, "unmount %s", path);
+		log_warn("rootfs %s was busy; detached it", path);
 		busy = 0;
 	}
+}
+
+/* A mount point field of /proc/self/mountinfo, unescaped in place (\040 is a space …). */
+static char *
+unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; w++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 4;
+		} else {
+			*w = *r++;
+		}
+	}
+	*w = '\0';
+	return s;
+}
+
+/* The mount points strictly below dir, in mount table order (a parent before its children). */
+static void
+mounts_below(const char *dir, struct strv *out)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, len = strlen(dir);
+
+	while (f && getline(&line, &cap, f) > 0) {
+		char *save = NULL, *field = strtok_r(line, " ", &save);
+
+		for (int i = 1; field && i < 5; i++)
+			field = strtok_r(NULL, " ", &save);
+		if (field && strncmp(unescape_octal(field), dir, len) == 0 && field[len] == '/')
+			strv_push(out, field);
+	}
+}
+
+int
+unmount_all(const char *target, struct mini_err **err)
+{
+	_cleanup_(strv_freep) struct strv below = { 0 };
+	char real[PATH_MAX];
+
+	/* containerd 2.x may have mounted entries below the rootfs: those go first, deepest
+	 * (last mounted) first. */
+	if (realpath(target, real) == NULL)
+		return errno == ENOENT ? 0 : mini_err_set(err, errno, "resolve %s", target);
+	mounts_below(real, &below);
+	for (size_t i = below.n; i > 0; i--) {
+		int rc = unmount_stack(below.v[i - 1], err);
+
+		if (rc < 0)
+			return rc;
+	}
+	return unmount_stack(real, err);
 }

@@ -11,6 +11,7 @@
 
 struct mount_entry {
 	const char *type, *source;
+	const char *target; /* below the rootfs (containerd 2.x); NULL or "" = the rootfs */
 	char *const *options;
 	size_t n_options;
 };

@@ -278,6 +278,119 @@ def scenario_loop_rootfs(s, name, shim):
         direct_cleanup(ns, [cid])
 
 
+def rootfs_bundle(s, ns, cid, args):
+    """A bundle whose root is bundle/rootfs, for Create to mount the rootfs entries on."""
+    bundle = direct_bundle(s, ns, cid, args)
+    with open(os.path.join(bundle, "config.json")) as f:
+        spec = json.load(f)
+    spec["root"] = {"path": "rootfs", "readonly": True}
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(spec, f)
+    rootfs = os.path.join(bundle, "rootfs")
+    os.mkdir(rootfs)
+    return bundle, rootfs
+
+
+def mount_msg(typ, source, options, target=""):
+    """containerd.types.Mount."""
+    m = pb_bytes(1, typ) + pb_bytes(2, source)
+    if target:
+        m += pb_bytes(3, target)
+    return m + b"".join(pb_bytes(4, o) for o in options)
+
+
+def mounted_below(path):
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f
+                if line.split()[4] == path or line.split()[4].startswith(path + "/")]
+
+
+def run_with_mounts(s, name, shim, ns, cid, args, mounts, bad_mounts=None):
+    """start, (a Create with bad_mounts that must fail), Create with mounts, Start; returns
+    (address, what the container printed first, rootfs, mount points while it ran, exit code,
+    Delete's status, mount points left after Delete, bad Create's (code, message))."""
+    bundle, rootfs = rootfs_bundle(s, ns, cid, args)
+    fifos = Fifos(bundle)
+    shim_pid, addr, res = 0, "", {}
+    try:
+        addr = direct_start(s, shim, ns, cid, bundle).stdout.decode()
+        shim_pid = pb_parse(ttrpc_call(addr, TASK, "Connect", pb_bytes(1, cid))[2]).get(1, [0])[0]
+        create = pb_bytes(1, cid) + pb_bytes(2, bundle) + fifos.fields()
+        if bad_mounts:
+            code, msg, _ = ttrpc_call(addr, TASK, "Create",
+                                      create + b"".join(pb_bytes(3, m) for m in bad_mounts),
+                                      timeout=60)
+            res["bad"] = (code, msg, mounted_below(rootfs))
+        code, msg, _ = ttrpc_call(addr, TASK, "Create",
+                                  create + b"".join(pb_bytes(3, m) for m in mounts), timeout=60)
+        res["create"] = (code, msg)
+        res["during"] = mounted_below(rootfs)
+        if code == 0:
+            ttrpc_call(addr, TASK, "Start", pb_bytes(1, cid))
+            res["line"] = fifos.read_line()
+            code, _, pl = ttrpc_call(addr, TASK, "Wait", pb_bytes(1, cid), timeout=20)
+            res["exit"] = pb_parse(pl).get(1, [0])[0] if code == 0 else -code
+            res["delete"] = ttrpc_call(addr, TASK, "Delete", pb_bytes(1, cid), timeout=60)[:2]
+        res["after"] = mounted_below(rootfs)
+    finally:
+        if shim_pid:
+            shutdown(addr, cid, shim_pid)
+        fifos.close()
+        for m in reversed(mounted_below(rootfs)):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+        direct_cleanup(ns, [cid])
+    return res
+
+
+def scenario_mount_target(s):
+    """containerd 2.x: a rootfs entry with a target is mounted below the rootfs (here a tmpfs
+    on /tmp over a bind-mounted rootfs); Delete unmounts both. A target that does not exist
+    below the rootfs fails Create with its name, leaving nothing mounted. containerd 1.6's runc
+    shim does not know targets, so this runs for mini only."""
+    t = s.t
+    base = mount_msg("bind", s.c.rootfs_dir, ["rbind", "ro"])
+    res = run_with_mounts(s, "mini", s.shim, f"{s.c.namespace}-target", "t1",
+                          ["sh", "-c", "grep ' /tmp ' /proc/mounts"],
+                          [base, mount_msg("tmpfs", "tmpfs", ["size=1m"], target="tmp")],
+                          bad_mounts=[base, mount_msg("tmpfs", "tmpfs", [], target="../nowhere")])
+    bad = res.get("bad", (0, "", []))
+    t.ok(bad[0] != 0 and "nowhere" in bad[1] and not bad[2],
+         "mini: a missing target fails Create, naming it, nothing left mounted", diag=bad)
+    t.is_(res.get("create"), (0, ""), "mini: Create with a target below the rootfs")
+    t.ok(len(res.get("during", [])) == 2 and res["during"][1].endswith("/rootfs/tmp"),
+         "mini: the entry is mounted at rootfs/tmp", diag=res.get("during"))
+    t.ok(res.get("line", "").startswith("tmpfs /tmp tmpfs"),
+         "mini: the container sees the tmpfs on /tmp", diag=res.get("line"))
+    t.ok(res.get("delete", (1,))[0] == 0 and res.get("after") == [],
+         "mini: Delete unmounts the entry and the rootfs", diag=res)
+
+
+def scenario_fuse_rootfs(s, name, shim):
+    """A "fuse3.fuse-overlayfs" rootfs entry goes through the mount.fuse3 helper (as with
+    containerd's fuse-overlayfs snapshotter); a failing helper fails Create with its output;
+    Delete unmounts it (fusermount3)."""
+    t = s.t
+    if not (shutil.which("fuse-overlayfs") and shutil.which("mount.fuse3") and
+            os.path.exists("/dev/fuse")):
+        t.skip(f"{name}: fuse rootfs", "no fuse-overlayfs, mount.fuse3 or /dev/fuse here")
+        return
+    missing = os.path.join(s.c.tmpdir, "no-such-lower")
+    res = run_with_mounts(s, name, shim, f"{s.c.namespace}-fuse{name}", "f1",
+                          ["sh", "-c", "grep ' / ' /proc/mounts"],
+                          [mount_msg("fuse3.fuse-overlayfs", "overlay",
+                                     [f"lowerdir={s.c.rootfs_dir}"])],
+                          bad_mounts=[mount_msg("fuse3.fuse-overlayfs", "overlay",
+                                                [f"lowerdir={missing}"])])
+    bad = res.get("bad", (0, "", []))
+    t.ok(bad[0] != 0 and "mount helper" in bad[1] and not bad[2],
+         f"{name}: a failing mount helper fails Create, nothing left mounted", diag=bad)
+    t.is_(res.get("create"), (0, ""), f"{name}: Create with a FUSE rootfs")
+    t.ok(" / fuse.fuse-overlayfs " in res.get("line", ""),
+         f"{name}: the container's / is the FUSE mount", diag=res.get("line"))
+    t.ok(res.get("delete", (1,))[0] == 0 and res.get("after") == [],
+         f"{name}: Delete unmounts it", diag=res)
+
+
 def main():
     s = Suite("direct")
     try:
@@ -285,6 +398,8 @@ def main():
         for name, shim in (("mini", s.shim), ("runc", shutil.which("containerd-shim-runc-v2"))):
             s.t.run(f"{name}: scenario_options ran", scenario_options, s, name, shim)
             s.t.run(f"{name}: scenario_loop_rootfs ran", scenario_loop_rootfs, s, name, shim)
+            s.t.run(f"{name}: scenario_fuse_rootfs ran", scenario_fuse_rootfs, s, name, shim)
+        s.t.run("mini: scenario_mount_target ran", scenario_mount_target, s)
         if s.t.failed:
             s.fail_dump()
     finally:

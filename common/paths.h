@@ -2,8 +2,8 @@
  * "..") are resolved as if the rootfs were "/" (openat2 RESOLVE_IN_ROOT, with a manual walk on
  * kernels without openat2). Mount targets are then named by "/proc/self/fd/N", so a symlink
  * swapped in afterwards cannot redirect the mount. */
-#ifndef MINIRT_PATHS_H
-#define MINIRT_PATHS_H
+#ifndef MINI_PATHS_H
+#define MINI_PATHS_H
 
 #include "err.h"
 
