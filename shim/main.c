@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHIM_VERSION "0.1.0"
-
 struct flag {
 	const char *name;
 	const char **value; /* string flag */
@@ -88,15 +86,12 @@ main(int argc, char **argv)
 		return minirun_main(argc, argv);
 	parse(argc, argv, &a);
 	if (a.version) {
-		printf("containerd-shim-mini-v2:\n  Version:  %s\n  Runtime:  "
-		       "io.containerd.mini.v2\n",
-		       SHIM_VERSION);
+		printf("containerd-shim-mini-v2:\n  Version:  %s\n  Runtime:  %s\n", SHIM_VERSION,
+		       MINI_RUNTIME_NAME);
 		return 0;
 	}
-	if (a.info) {
-		fprintf(stderr, "-info is not supported\n");
-		return 1;
-	}
+	if (a.info)
+		return shim_info();
 	if (a.action == NULL)
 		return shim_serve(&a);
 	if (strcmp(a.action, "start") == 0)

@@ -41,7 +41,7 @@ setup_log(const struct shim_args *a)
 	snprintf(log_pid, sizeof(log_pid), "%d", (int)getpid());
 	log_fields[0] = (struct mini_log_field){ "namespace", a->ns };
 	log_fields[1] = (struct mini_log_field){ "pid", log_pid };
-	log_fields[2] = (struct mini_log_field){ "runtime", "io.containerd.mini.v2" };
+	log_fields[2] = (struct mini_log_field){ "runtime", MINI_RUNTIME_NAME };
 	mini_log_set_fields(log_fields, 3);
 }
 

@@ -38,10 +38,15 @@ struct shim_args {
 	const char *argv0;
 };
 
+#define SHIM_VERSION "0.1.0"
+#define MINI_RUNTIME_NAME "io.containerd.mini.v2"
+
 /* The actions; each returns the process exit code. */
 int shim_start(const struct shim_args *a);
 int shim_delete(const struct shim_args *a);
 int shim_serve(const struct shim_args *a);
+/* -info: options (a protobuf Any) on stdin, a protobuf RuntimeInfo on stdout (info.c). */
+int shim_info(void);
 
 /* The socket address for (containerd address, namespace, group id): "/run/containerd/s/<hex of
  * sha256(cleaned "<address>/<ns>/<group>")>", as the runc shim and `ctr shim` compute it. Caller

@@ -17,6 +17,8 @@ import sys
 # (ours, relative to OUR_PROTO_DIR; theirs, relative to GO_CONTAINERD_DIR)
 PAIRS = [
     ("containerd/types/mount.proto", "containerd/api/types/mount.proto"),
+    # containerd 1.7 and later; Debian 12's 1.6 tree has no such file (then skipped).
+    ("containerd/types/introspection.proto", "containerd/api/types/introspection.proto"),
     ("containerd/types/task/task.proto", "containerd/api/types/task/task.proto"),
     ("containerd/task/v2/shim.proto", "containerd/runtime/v2/task/shim.proto"),
     ("containerd/events/task.proto", "containerd/api/events/task.proto"),

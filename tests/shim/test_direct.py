@@ -391,6 +391,40 @@ def scenario_fuse_rootfs(s, name, shim):
          f"{name}: Delete unmounts it", diag=res)
 
 
+def scenario_info(s):
+    """-info (containerd 2.x introspection; containerd 1.6's runc shim has none): a protobuf
+    RuntimeInfo with our name and version, the options read on stdin, and the features JSON of
+    the runtime they select (the embedded one, or BinaryName's); bad options fail clearly."""
+    t = s.t
+
+    def info(stdin):
+        r = subprocess.run([s.shim, "-info"], input=stdin, capture_output=True, timeout=30)
+        return r, (pb_parse(r.stdout) if r.returncode == 0 else {})
+
+    def features(msg):
+        any_ = pb_parse(msg.get(4, [b""])[0])
+        return any_.get(1, [b""])[0].decode(), json.loads(any_.get(2, [b"null"])[0])
+
+    r, msg = info(b"")
+    url, feat = features(msg)
+    own = json.loads(subprocess.run(["minirun", "features"], executable=s.shim,
+                                    capture_output=True, check=True).stdout)
+    t.ok(r.returncode == 0 and msg.get(1) == [b"io.containerd.mini.v2"] and
+         pb_parse(msg[2][0]).get(1, [b""])[0] and 3 not in msg,
+         "mini: -info names the runtime and its version, no options given", diag=(r, msg))
+    t.ok(url == "types.containerd.io/opencontainers/runtime-spec/1/features/Features" and
+         feat == own, "mini: -info carries the embedded runtime's features", diag=(url, feat))
+    opts = pb_bytes(1, "containerd.runc.v1.Options") + pb_bytes(2, pb_bytes(6, "runc"))
+    r, msg = info(opts)
+    runc = json.loads(subprocess.run(["runc", "features"], capture_output=True,
+                                     check=True).stdout)
+    t.ok(r.returncode == 0 and msg.get(3) == [opts] and features(msg)[1] == runc,
+         "mini: -info with BinaryName=runc: those options, runc's features", diag=(r, msg))
+    r, _ = info(b"garbage")
+    t.ok(r.returncode == 1 and b"not a protobuf Any" in r.stderr and not r.stdout,
+         "mini: -info with bad options fails, saying why", diag=r)
+
+
 def main():
     s = Suite("direct")
     try:
@@ -400,6 +434,7 @@ def main():
             s.t.run(f"{name}: scenario_loop_rootfs ran", scenario_loop_rootfs, s, name, shim)
             s.t.run(f"{name}: scenario_fuse_rootfs ran", scenario_fuse_rootfs, s, name, shim)
         s.t.run("mini: scenario_mount_target ran", scenario_mount_target, s)
+        s.t.run("mini: scenario_info ran", scenario_info, s)
         if s.t.failed:
             s.fail_dump()
     finally:
