@@ -4,11 +4,10 @@ reference that proves the expectation), a pty runner for -t, a tiny ttrpc client
 ctr has no command for (Update), and a cleanliness check at the end.
 
     from shimtest import Suite
-    s = Suite("lifecycle")
-    for rt in s.runtimes():          # rt.name is "mini" or "runc", rt.args the ctr flags
-        res = s.ctr("run", "--rm", *rt.args, IMAGE, rt.cid("echo"), "echo", "hi")
-        s.t.is_(res.stdout, "hi\\n", f"{rt.name}: echo")
-    s.done()
+    with Suite("lifecycle") as s:
+        for rt in s.runtimes():      # rt.name is "mini" or "runc", rt.args the ctr flags
+            res = s.ctr("run", "--rm", *rt.args, IMAGE, rt.cid("echo"), "echo", "hi")
+            s.t.is_(res.stdout, "hi\\n", f"{rt.name}: echo")
 """
 
 import hashlib
@@ -209,6 +208,25 @@ class Suite:
 
     def fail_dump(self):
         self.c.dump_log(120)
+
+    # `with Suite(...) as s:` ends the suite however the body ends: containerd's log when
+    # anything failed, then done().
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.t.failed or exc[0] is not None:
+                self.fail_dump()
+        finally:
+            self.done()
+        return False
+
+    def each_runtime(self, *fns, args=()):
+        """Runs every scenario fn(self, rt, *args) with mini, then with runc."""
+        for rt in self.runtimes():
+            for fn in fns:
+                self.t.run(f"{rt.name}: {fn.__name__} ran", fn, self, rt, *args)
 
 
 def md5(data):

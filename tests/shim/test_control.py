@@ -153,18 +153,10 @@ def scenario_checkpoint(s):
 
 
 def main():
-    s = Suite("ctl")
-    try:
-        for rt in s.runtimes():
-            for fn in (scenario_pause, scenario_metrics, scenario_update, scenario_oom,
-                       scenario_codes):
-                s.t.run(f"{rt.name}: {fn.__name__} ran", fn, s, rt)
+    with Suite("ctl") as s:
+        s.each_runtime(scenario_pause, scenario_metrics, scenario_update, scenario_oom,
+                       scenario_codes)
         s.t.run("mini: scenario_checkpoint ran", scenario_checkpoint, s)
-        if s.t.failed:
-            s.fail_dump()
-    finally:
-        s.done()
-
 
 if __name__ == "__main__":
     main()

@@ -205,79 +205,6 @@ def scenario_direct(s):
     direct_cleanup(ns, ["d1"])
 
 
-def loop_devices(img):
-    r = subprocess.run(["losetup", "-j", img], capture_output=True, text=True)
-    return r.stdout.strip()
-
-
-def mounted_at(path):
-    with open("/proc/self/mountinfo") as f:
-        return [line.split() for line in f if line.split()[4] == path]
-
-
-def scenario_loop_rootfs(s, name, shim):
-    """A rootfs mount with containerd's "loop" option (an ext4 image file): mounted at
-    bundle/rootfs through a loop device, the container runs from it, and after Delete neither
-    the mount nor the loop device is left."""
-    t = s.t
-    if not os.path.exists("/dev/loop-control"):
-        t.skip(f"{name}: loop rootfs", "no /dev/loop-control here")
-        return
-    ns, cid = f"{s.c.namespace}-loop{name}", "l1"
-    img = os.path.join(s.c.tmpdir, f"rootfs-{name}.img")
-    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", s.c.rootfs_dir, img, "32M"], check=True,
-                   capture_output=True)
-    bundle = direct_bundle(s, ns, cid, ["sh", "-c", "grep ' / ' /proc/mounts"])
-    with open(os.path.join(bundle, "config.json")) as f:
-        spec = json.load(f)
-    spec["root"] = {"path": "rootfs", "readonly": True}
-    with open(os.path.join(bundle, "config.json"), "w") as f:
-        json.dump(spec, f)
-    rootfs = os.path.join(bundle, "rootfs")
-    os.mkdir(rootfs)
-    fifos = Fifos(bundle)
-    shim_pid = 0
-    try:
-        r = direct_start(s, shim, ns, cid, bundle)
-        addr = r.stdout.decode()
-        shim_pid = pb_parse(ttrpc_call(addr, TASK, "Connect", pb_bytes(1, cid))[2]).get(1, [0])[0]
-        missing = os.path.join(s.c.tmpdir, "missing.img")
-        bad = pb_bytes(1, "ext4") + pb_bytes(2, missing) + pb_bytes(4, "loop")
-        code, msg, _ = ttrpc_call(addr, TASK, "Create", pb_bytes(1, cid) + pb_bytes(2, bundle) +
-                                  pb_bytes(3, bad) + fifos.fields())
-        t.ok(code != 0 and missing in msg and not mounted_at(rootfs),
-             f"{name}: a missing image fails Create, naming it, nothing mounted",
-             diag=(code, msg))
-        mount = pb_bytes(1, "ext4") + pb_bytes(2, img) + pb_bytes(4, "loop") + pb_bytes(4, "ro")
-        code, msg, _ = ttrpc_call(addr, TASK, "Create", pb_bytes(1, cid) + pb_bytes(2, bundle) +
-                                  pb_bytes(3, mount) + fifos.fields())
-        t.is_((code, msg), (0, ""), f"{name}: Create with a loop rootfs mount")
-        mi = mounted_at(rootfs)
-        dev = loop_devices(img)
-        t.ok(len(mi) == 1 and mi[0][-2].startswith("/dev/loop") and dev,
-             f"{name}: the image is mounted at rootfs through a loop device", diag=(mi, dev))
-        ttrpc_call(addr, TASK, "Start", pb_bytes(1, cid))
-        line = fifos.read_line()
-        t.ok(" / ext4 ro," in line, f"{name}: the container's / is the image", diag=line)
-        code, _, pl = ttrpc_call(addr, TASK, "Wait", pb_bytes(1, cid), timeout=20)
-        t.is_((code, pb_parse(pl).get(1, [0])[0]), (0, 0), f"{name}: exit status 0")
-        code, msg, _ = ttrpc_call(addr, TASK, "Delete", pb_bytes(1, cid))
-        deadline = time.monotonic() + 5
-        while loop_devices(img) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        t.ok(code == 0 and not mounted_at(rootfs) and not loop_devices(img),
-             f"{name}: Delete leaves no mount and no loop device",
-             diag=(code, msg, mounted_at(rootfs), loop_devices(img)))
-    finally:
-        if shim_pid:
-            shutdown(addr, cid, shim_pid)
-        fifos.close()
-        subprocess.run(["umount", "-R", rootfs], capture_output=True)
-        for dev in loop_devices(img).splitlines():
-            subprocess.run(["losetup", "-d", dev.split(":")[0]], capture_output=True)
-        direct_cleanup(ns, [cid])
-
-
 def rootfs_bundle(s, ns, cid, args):
     """A bundle whose root is bundle/rootfs, for Create to mount the rootfs entries on."""
     bundle = direct_bundle(s, ns, cid, args)
@@ -305,10 +232,11 @@ def mounted_below(path):
                 if line.split()[4] == path or line.split()[4].startswith(path + "/")]
 
 
-def run_with_mounts(s, name, shim, ns, cid, args, mounts, bad_mounts=None):
-    """start, (a Create with bad_mounts that must fail), Create with mounts, Start; returns
-    (address, what the container printed first, rootfs, mount points while it ran, exit code,
-    Delete's status, mount points left after Delete, bad Create's (code, message))."""
+def run_with_mounts(s, shim, ns, cid, args, mounts, bad_mounts=None, probe=None):
+    """start; a Create with bad_mounts (that should fail); Create with mounts; probe(rootfs);
+    Start, Wait, Delete; Shutdown. Returns what was seen: "bad" (code, message, mount points
+    left), "create" (code, message), "during" (mount points), "probe", "line" (the first line
+    the container printed), "exit", "delete" (code, message), "after" (mount points left)."""
     bundle, rootfs = rootfs_bundle(s, ns, cid, args)
     fifos = Fifos(bundle)
     shim_pid, addr, res = 0, "", {}
@@ -325,6 +253,8 @@ def run_with_mounts(s, name, shim, ns, cid, args, mounts, bad_mounts=None):
                                   create + b"".join(pb_bytes(3, m) for m in mounts), timeout=60)
         res["create"] = (code, msg)
         res["during"] = mounted_below(rootfs)
+        if probe:
+            res["probe"] = probe(rootfs)
         if code == 0:
             ttrpc_call(addr, TASK, "Start", pb_bytes(1, cid))
             res["line"] = fifos.read_line()
@@ -342,6 +272,61 @@ def run_with_mounts(s, name, shim, ns, cid, args, mounts, bad_mounts=None):
     return res
 
 
+def loop_devices(img):
+    r = subprocess.run(["losetup", "-j", img], capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+def mounted_source(path):
+    """The source of the (top) mount at path, or ""."""
+    src = ""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[4] == path:
+                src = fields[fields.index("-") + 2]
+    return src
+
+
+def scenario_loop_rootfs(s, name, shim):
+    """A rootfs mount with containerd's "loop" option (an ext4 image file): mounted at
+    bundle/rootfs through a loop device, the container runs from it, and after Delete neither
+    the mount nor the loop device is left. A missing image fails Create with its name."""
+    t = s.t
+    if not os.path.exists("/dev/loop-control"):
+        t.skip(f"{name}: loop rootfs", "no /dev/loop-control here")
+        return
+    img = os.path.join(s.c.tmpdir, f"rootfs-{name}.img")
+    missing = os.path.join(s.c.tmpdir, "missing.img")
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", s.c.rootfs_dir, img, "32M"], check=True,
+                   capture_output=True)
+    try:
+        res = run_with_mounts(s, shim, f"{s.c.namespace}-loop{name}", "l1",
+                              ["sh", "-c", "grep ' / ' /proc/mounts"],
+                              [mount_msg("ext4", img, ["loop", "ro"])],
+                              bad_mounts=[mount_msg("ext4", missing, ["loop"])],
+                              probe=lambda rootfs: (mounted_source(rootfs), loop_devices(img)))
+        deadline = time.monotonic() + 5  # the kernel detaches an autoclear device lazily
+        while loop_devices(img) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        bad = res.get("bad", (0, "", []))
+        t.ok(bad[0] != 0 and missing in bad[1] and not bad[2],
+             f"{name}: a missing image fails Create, naming it, nothing mounted", diag=bad)
+        t.is_(res.get("create"), (0, ""), f"{name}: Create with a loop rootfs mount")
+        src, dev = res.get("probe", ("", ""))
+        t.ok(src.startswith("/dev/loop") and dev.startswith(src + ":"),
+             f"{name}: the image is mounted at rootfs through a loop device", diag=(src, dev))
+        t.ok(" / ext4 ro," in res.get("line", ""), f"{name}: the container's / is the image",
+             diag=res.get("line"))
+        t.is_(res.get("exit"), 0, f"{name}: exit status 0")
+        t.ok(res.get("delete", (1,))[0] == 0 and res.get("after") == [] and
+             not loop_devices(img), f"{name}: Delete leaves no mount and no loop device",
+             diag=(res, loop_devices(img)))
+    finally:
+        for dev in loop_devices(img).splitlines():
+            subprocess.run(["losetup", "-d", dev.split(":")[0]], capture_output=True)
+
+
 def scenario_mount_target(s):
     """containerd 2.x: a rootfs entry with a target is mounted below the rootfs (here a tmpfs
     on /tmp over a bind-mounted rootfs); Delete unmounts both. A target that does not exist
@@ -349,7 +334,7 @@ def scenario_mount_target(s):
     shim does not know targets, so this runs for mini only."""
     t = s.t
     base = mount_msg("bind", s.c.rootfs_dir, ["rbind", "ro"])
-    res = run_with_mounts(s, "mini", s.shim, f"{s.c.namespace}-target", "t1",
+    res = run_with_mounts(s, s.shim, f"{s.c.namespace}-target", "t1",
                           ["sh", "-c", "grep ' /tmp ' /proc/mounts"],
                           [base, mount_msg("tmpfs", "tmpfs", ["size=1m"], target="tmp")],
                           bad_mounts=[base, mount_msg("tmpfs", "tmpfs", [], target="../nowhere")])
@@ -375,7 +360,7 @@ def scenario_fuse_rootfs(s, name, shim):
         t.skip(f"{name}: fuse rootfs", "no fuse-overlayfs, mount.fuse3 or /dev/fuse here")
         return
     missing = os.path.join(s.c.tmpdir, "no-such-lower")
-    res = run_with_mounts(s, name, shim, f"{s.c.namespace}-fuse{name}", "f1",
+    res = run_with_mounts(s, shim, f"{s.c.namespace}-fuse{name}", "f1",
                           ["sh", "-c", "grep ' / ' /proc/mounts"],
                           [mount_msg("fuse3.fuse-overlayfs", "overlay",
                                      [f"lowerdir={s.c.rootfs_dir}"])],
@@ -426,20 +411,13 @@ def scenario_info(s):
 
 
 def main():
-    s = Suite("direct")
-    try:
+    with Suite("direct") as s:
         s.t.run("mini: scenario_direct ran", scenario_direct, s)
         for name, shim in (("mini", s.shim), ("runc", shutil.which("containerd-shim-runc-v2"))):
-            s.t.run(f"{name}: scenario_options ran", scenario_options, s, name, shim)
-            s.t.run(f"{name}: scenario_loop_rootfs ran", scenario_loop_rootfs, s, name, shim)
-            s.t.run(f"{name}: scenario_fuse_rootfs ran", scenario_fuse_rootfs, s, name, shim)
+            for fn in (scenario_options, scenario_loop_rootfs, scenario_fuse_rootfs):
+                s.t.run(f"{name}: {fn.__name__} ran", fn, s, name, shim)
         s.t.run("mini: scenario_mount_target ran", scenario_mount_target, s)
         s.t.run("mini: scenario_info ran", scenario_info, s)
-        if s.t.failed:
-            s.fail_dump()
-    finally:
-        s.done()
-
 
 if __name__ == "__main__":
     main()

@@ -114,17 +114,9 @@ def scenario_exit_order(s, rt):
 
 
 def main():
-    s = Suite("ex")
-    try:
-        for rt in s.runtimes():
-            for fn in (scenario_basic, scenario_concurrent, scenario_tty, scenario_after_exit,
-                       scenario_exit_order):
-                s.t.run(f"{rt.name}: {fn.__name__} ran", fn, s, rt)
-        if s.t.failed:
-            s.fail_dump()
-    finally:
-        s.done()
-
+    with Suite("ex") as s:
+        s.each_runtime(scenario_basic, scenario_concurrent, scenario_tty, scenario_after_exit,
+                       scenario_exit_order)
 
 if __name__ == "__main__":
     main()

@@ -179,19 +179,11 @@ def scenario_attach(s, rt):
 
 
 def main():
-    s = Suite("io")
     want = expected_large_md5()
-    try:
-        for rt in s.runtimes():
-            for fn in (scenario_split, scenario_stdin, scenario_flushed, scenario_tty,
-                       scenario_log_file, scenario_log_binary, scenario_null, scenario_attach):
-                s.t.run(f"{rt.name}: {fn.__name__} ran", fn, s, rt)
-            s.t.run(f"{rt.name}: scenario_large ran", scenario_large, s, rt, want)
-        if s.t.failed:
-            s.fail_dump()
-    finally:
-        s.done()
-
+    with Suite("io") as s:
+        s.each_runtime(scenario_split, scenario_stdin, scenario_flushed, scenario_tty,
+                       scenario_log_file, scenario_log_binary, scenario_null, scenario_attach)
+        s.each_runtime(scenario_large, args=(want,))
 
 if __name__ == "__main__":
     main()

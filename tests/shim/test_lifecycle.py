@@ -204,20 +204,12 @@ def scenario_runtime_path(s):
 
 
 def main():
-    s = Suite("lc")
-    try:
-        for rt in s.runtimes():
-            for fn in (scenario_run, scenario_events, scenario_detached, scenario_force_delete,
+    with Suite("lc") as s:
+        s.each_runtime(scenario_run, scenario_events, scenario_detached, scenario_force_delete,
                        scenario_create_start, scenario_kill_all, scenario_signal,
                        scenario_failed_create, scenario_shim_state, scenario_host_pidns,
-                       scenario_grouping):
-                s.t.run(f"{rt.name}: {fn.__name__} ran", fn, s, rt)
+                       scenario_grouping)
         scenario_runtime_path(s)
-        if s.t.failed:
-            s.fail_dump()
-    finally:
-        s.done()
-
 
 if __name__ == "__main__":
     main()

@@ -174,19 +174,11 @@ def scenario_delete_action(s):
 
 def main():
     # A shim left without containers exits after this many seconds (default 60).
-    s = Suite("rec", env={"MINI_SHIM_IDLE_EXIT": "3"})
-    try:
-        for rt in s.runtimes():
-            s.t.run(f"{rt.name}: scenario_shim_killed ran", scenario_shim_killed, s, rt)
+    with Suite("rec", env={"MINI_SHIM_IDLE_EXIT": "3"}) as s:
+        s.each_runtime(scenario_shim_killed)
         s.t.run("restart scenario ran", scenario_restart, s)
-        for rt in s.runtimes():
-            s.t.run(f"{rt.name}: scenario_mid_create ran", scenario_mid_create, s, rt)
+        s.each_runtime(scenario_mid_create)
         s.t.run("mini: delete action ran", scenario_delete_action, s)
-        if s.t.failed:
-            s.fail_dump()
-    finally:
-        s.done()
-
 
 if __name__ == "__main__":
     main()
