@@ -7,6 +7,7 @@
 
 #include "containerd/linux/runctypes.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
+#include "containerd/runtimeoptions/v1/api.pb-c.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -63,6 +64,21 @@ decode_linux(const uint8_t *value, size_t len, struct shim_opts *o, struct mini_
 	return 0;
 }
 
+/* runtimeoptions.v1.Options: the options are in the file it names. */
+static int
+decode_file_ref(const uint8_t *value, size_t len, struct shim_opts *o, struct mini_err **err)
+{
+	Runtimeoptions__V1__Options *m = runtimeoptions__v1__options__unpack(NULL, len, value);
+	int rc = 0;
+
+	if (m == NULL)
+		return mini_err_set(err, EINVAL, "decode runtimeoptions.v1.Options");
+	if (m->config_path && *m->config_path)
+		rc = shim_opts_read_file(m->config_path, o, err);
+	runtimeoptions__v1__options__free_unpacked(m, NULL);
+	return rc;
+}
+
 int
 shim_opts_decode(const char *type_url, const uint8_t *value, size_t len, struct shim_opts *o,
 		 struct mini_err **err)
@@ -77,6 +93,8 @@ shim_opts_decode(const char *type_url, const uint8_t *value, size_t len, struct 
 		return decode_runc(value, len, o, err);
 	if (strcmp(name, "containerd.linux.runc.CreateOptions") == 0)
 		return decode_linux(value, len, o, err);
+	if (strcmp(name, "runtimeoptions.v1.Options") == 0)
+		return decode_file_ref(value, len, o, err);
 	log_warn("ignoring runtime options of type %s", type_url);
 	return 0;
 }

@@ -1,8 +1,10 @@
 /* Runtime options: the Any that containerd passes in CreateTaskRequest.options (and on the
  * stdin of `start`). containerd.runc.v1.Options is what runc-style clients send;
  * containerd.linux.runc.CreateOptions is what containerd's Go client sends for any runtime whose
- * name does not start with io.containerd.runc (ctr with io.containerd.mini.v2 does). Both are
- * accepted; other types are logged and ignored.
+ * name does not start with io.containerd.runc (ctr with io.containerd.mini.v2 does);
+ * runtimeoptions.v1.Options is what CRI and `ctr run --runtime-config-path` send: the options are
+ * then in the TOML file it names (options_file.c). All three are accepted; other types are
+ * logged and ignored.
  *
  * The bundle keeps what the `delete` action needs when the daemon is gone (options.json: the
  * runtime binary and its state root), as the runc shim does. */
@@ -25,6 +27,10 @@ struct shim_opts {
 int shim_opts_decode(const char *type_url, const uint8_t *value, size_t len, struct shim_opts *o,
 		     struct mini_err **err);
 void shim_opts_clear(struct shim_opts *o);
+/* Reads a TOML options file (keys as containerd.runc.v1.Options in containerd's config:
+ * BinaryName, Root, ShimCgroup, NoPivotRoot, NoNewKeyring, SystemdCgroup, IoUid, IoGid) into *o,
+ * over what it holds. Unknown keys are logged and ignored; a bad value names file:line. */
+int shim_opts_read_file(const char *path, struct shim_opts *o, struct mini_err **err);
 
 /* <bundle>/options.json: {"binary_name": …, "root": …} (root includes the namespace). */
 int shim_state_write(const char *bundle, const char *binary, const char *root,

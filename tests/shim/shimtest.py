@@ -66,7 +66,6 @@ class Suite:
             self.c.failed = True
             self.c.stop()
             self.t.bail_out(f"private containerd did not start: {e}")
-        self.ids = set()
 
     def runtimes(self):
         return [Runtime("mini", ["--runtime", MINI], self.prefix),
@@ -77,9 +76,6 @@ class Suite:
     def ctr(self, *args, timeout=60, **kw):
         """ctr against the private containerd, never raising on a non-zero exit."""
         kw.setdefault("check", False)
-        for a in args:
-            if isinstance(a, str) and a.startswith(f"{self.prefix}-"):
-                self.ids.add(a)
         try:
             return self.c.ctr(*args, timeout=timeout, **kw)
         except subprocess.TimeoutExpired as e:
@@ -184,7 +180,7 @@ class Suite:
     def done(self):
         """Removes what is left, stops containerd and checks that nothing is left behind:
         no process, mount, socket or runtime state of ours (the mini runtime root lives in
-        /run/containerd/mini/<ns>)."""
+        /run/containerd/mini/<ns>, runc's in /run/containerd/runc/<ns>)."""
         t = self.t
         mini_root = os.path.join("/run/containerd/mini", self.c.namespace)
         try:
@@ -196,14 +192,19 @@ class Suite:
         problems = self.c.check_clean()
         t.ok(not problems, "nothing left behind (processes, mounts, sockets, directory)",
              diag="\n".join(problems))
-        stale = [i for i in self.ids if os.path.exists(os.path.join(mini_root, i))]
-        for i in stale:
-            subprocess.run(["runc", "--root", mini_root, "delete", "-f", i], capture_output=True)
-        t.ok(not stale, "no runtime state left in the mini runtime root", diag=str(stale))
-        try:
-            os.rmdir(mini_root)
-        except OSError:
-            pass
+        # The runtime roots the shims default to (mini's, and runc's when BinaryName is runc):
+        # no container state of ours, and the namespace directories go too.
+        stale = []
+        for root in (mini_root, os.path.join("/run/containerd/runc", self.c.namespace)):
+            left = os.listdir(root) if os.path.isdir(root) else []
+            stale += [os.path.join(root, i) for i in left]
+            for i in left:
+                subprocess.run(["runc", "--root", root, "delete", "-f", i], capture_output=True)
+            try:
+                os.rmdir(root)
+            except OSError:
+                pass
+        t.ok(not stale, "no runtime state left in the runtime roots", diag=str(stale))
         t.done()
 
     def fail_dump(self):

@@ -4,9 +4,12 @@ signals, kill --all, the event sequence, delete of exited and running tasks, cre
 a failing create, and the shim process and socket going away afterwards. Every scenario runs
 with io.containerd.mini.v2 and io.containerd.runc.v2."""
 
+import glob
+import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 from shimtest import IMAGE, MINI, Suite
@@ -203,6 +206,54 @@ def scenario_runtime_path(s):
     t.ok(r.returncode == 0 and r.stdout == "by-path\n", "mini: runtime given as a path", diag=r)
 
 
+def scenario_options_file(s):
+    """For a runtime that is not runc, ctr (and CRI) can only send runtimeoptions.v1.Options
+    naming a TOML file: mini reads runc's option names there. Root moves the runtime's state
+    as --runc-root does for runc; BinaryName = "runc" runs runc; a bad file fails the create
+    with file:line."""
+    t = s.t
+    d = tempfile.mkdtemp(prefix="opts-", dir=s.c.tmpdir)
+
+    def config(text):
+        path = os.path.join(d, f"opts-{len(os.listdir(d))}.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def state_files(root):
+        return glob.glob(os.path.join(root, "*", "*", "state.json"))
+
+    mini_root, runc_root = os.path.join(d, "mini-root"), os.path.join(d, "runc-root")
+    m, r = f"{s.prefix}-optf-mini", f"{s.prefix}-optf-runc"
+    s.ctr("run", "-d", "--runtime", MINI, "--runtime-config-path",
+          config(f'# mini\nRoot = "{mini_root}"\n'), IMAGE, m, "sleep", "100")
+    s.ctr("run", "-d", "--runtime", "io.containerd.runc.v2", "--runc-root", runc_root, IMAGE, r,
+          "sleep", "100")
+    t.ok(len(state_files(mini_root)) == 1 and len(state_files(runc_root)) == 1,
+         "mini: Root from the options file places the runtime state, as --runc-root for runc",
+         diag=(state_files(mini_root), state_files(runc_root)))
+    s.remove(m)
+    s.remove(r)
+    b = f"{s.prefix}-optf-bin"
+    s.ctr("run", "-d", "--runtime", MINI, "--runtime-config-path",
+          config('BinaryName = "runc"\n'), IMAGE, b, "sleep", "100")
+    # runc's state.json (wherever the shim put its root) has runc's own keys.
+    states = glob.glob(f"/run/containerd/*/{s.c.namespace}/{b}/state.json")
+    keys = set()
+    for f in states:
+        with open(f) as fh:
+            keys |= set(json.load(fh))
+    t.ok("init_process_pid" in keys, "mini: BinaryName from the options file runs runc",
+         diag=(states, keys))
+    s.remove(b)
+    bad = config("NoPivotRoot = maybe\n")
+    res = s.ctr("run", "--rm", "--runtime", MINI, "--runtime-config-path", bad, IMAGE,
+                f"{s.prefix}-optf-bad", "true")
+    t.ok(res.returncode != 0 and f"{bad}:1: NoPivotRoot must be true or false" in res.stderr,
+         "mini: a bad options file fails the create, naming file:line", diag=res)
+    s.ctr("containers", "rm", f"{s.prefix}-optf-bad")
+
+
 def main():
     with Suite("lc") as s:
         s.each_runtime(scenario_run, scenario_events, scenario_detached, scenario_force_delete,
@@ -210,6 +261,7 @@ def main():
                        scenario_failed_create, scenario_shim_state, scenario_host_pidns,
                        scenario_grouping)
         scenario_runtime_path(s)
+        s.t.run("mini: scenario_options_file ran", scenario_options_file, s)
 
 if __name__ == "__main__":
     main()

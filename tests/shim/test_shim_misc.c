@@ -10,9 +10,11 @@
 
 #include "containerd/linux/runctypes.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
+#include "containerd/runtimeoptions/v1/api.pb-c.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -167,6 +169,87 @@ test_log_error(void)
 	unlink(path);
 }
 
+/* Writes text to a temporary file; returns its path (static buffer). */
+static const char *
+temp_file(const char *text)
+{
+	static char path[] = "/tmp/mini-opts-XXXXXX";
+	int fd;
+
+	strcpy(path, "/tmp/mini-opts-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return "/nonexistent";
+	close(fd);
+	return path;
+}
+
+/* The file of runtimeoptions.v1.Options: the TOML a CRI runtime's options table holds. */
+static void
+test_options_file(void)
+{
+	struct shim_opts o = { 0 };
+	struct mini_err *err = NULL;
+	const char *p;
+	uint8_t buf[256];
+	Runtimeoptions__V1__Options ro = RUNTIMEOPTIONS__V1__OPTIONS__INIT;
+
+	p = temp_file("# mini\r\n[plugins.\"io.containerd.grpc.v1.cri\".options]\r\n"
+		      "BinaryName = \"/usr/bin/runc\"   # a comment\r\n"
+		      "'Root' = '/run/x'\r\nSystemdCgroup = false\r\nNoPivotRoot = true\r\n"
+		      "IoUid = 1000\r\nIoGid=1001\r\nShimCgroup = \"\"\r\nSomethingNew = 3\r\n");
+	ok(shim_opts_read_file(p, &o, &err) == 0, "a TOML options file is read");
+	ok(o.binary_name && strcmp(o.binary_name, "/usr/bin/runc") == 0,
+	   "BinaryName (basic string)");
+	ok(o.root && strcmp(o.root, "/run/x") == 0, "Root (quoted key, literal string)");
+	ok(o.no_pivot_root && !o.systemd_cgroup, "booleans");
+	ok(o.io_uid == 1000 && o.io_gid == 1001, "integers, with and without spaces");
+	ok(o.shim_cgroup == NULL, "an empty string is no value");
+	unlink(p);
+	shim_opts_clear(&o);
+
+	ro.config_path = (char *)temp_file("BinaryName = \"crun\"\n");
+	ro.type_url = "runtimeoptions.v1.Options";
+	runtimeoptions__v1__options__pack(&ro, buf);
+	ok(shim_opts_decode("runtimeoptions.v1.Options", buf,
+			    runtimeoptions__v1__options__get_packed_size(&ro), &o, &err) == 0 &&
+		   o.binary_name && strcmp(o.binary_name, "crun") == 0,
+	   "runtimeoptions.v1.Options: the options come from config_path");
+	unlink(ro.config_path);
+	shim_opts_clear(&o);
+
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "NoPivotRoot = yes\n", ":1: NoPivotRoot must be true or false" },
+		{ "\nBinaryName = \"runc\n", ":2: unterminated string" },
+		{ "IoUid = 4294967296\n", ":1: IoUid must be an integer" },
+		{ "IoUid = -1\n", ":1: IoUid must be an integer" },
+		{ "Root = /run/x\n", ":1: Root must be a string" },
+		{ "Root = \"a\" \"b\"\n", ":1: unexpected text after the value of Root" },
+		{ "just words\n", ":1: expected key = value" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		bool good;
+
+		p = temp_file(bad[i].text);
+		err = NULL;
+		good = shim_opts_read_file(p, &o, &err) < 0 && err &&
+		       strstr(err->msg, bad[i].want) && strstr(err->msg, p);
+		ok(good, "bad options file names file:line and the problem: %s", bad[i].want);
+		if (!good && err)
+			printf("#   got: %s\n", err->msg);
+		mini_err_free(err);
+		shim_opts_clear(&o);
+		unlink(p);
+	}
+	err = NULL;
+	ok(shim_opts_read_file("/nonexistent/opts.toml", &o, &err) < 0 && err &&
+		   strstr(err->msg, "/nonexistent/opts.toml"),
+	   "a missing file is an error naming it");
+	mini_err_free(err);
+}
+
 int
 main(void)
 {
@@ -175,6 +258,7 @@ main(void)
 	test_socket_path();
 	test_cgroup_parse();
 	test_options();
+	test_options_file();
 	test_log_error();
 	return tap_done();
 }
