@@ -252,6 +252,14 @@ minirt_features(void)
 	gen_strs(g, "archs", minirt_seccomp_known_archs());
 	gen_strs(g, "knownFlags", minirt_seccomp_known_flags());
 	yajl_gen_map_close(g);
+	/* Id-mapped bind mounts (mounts[].uidMappings, idmap/ridmap), as runc 1.2 reports. */
+	json_gen_str(g, "mountExtensions");
+	yajl_gen_map_open(g);
+	json_gen_str(g, "idmap");
+	yajl_gen_map_open(g);
+	json_gen_kv_bool(g, "enabled", true);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
 	json_gen_str(g, "apparmor");
 	yajl_gen_map_open(g);
 	json_gen_kv_bool(g, "enabled", false);

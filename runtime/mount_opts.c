@@ -79,7 +79,7 @@ static const struct opt opts[] = {
 	{ "rnostrictatime", OPT_ATTR, true, ATTR_ATIME_MASK },
 	{ "tmpcopyup", OPT_SPECIAL, false, 0 },
 	{ "idmap", OPT_SPECIAL, false, 1 },
-	{ "ridmap", OPT_SPECIAL, false, 1 },
+	{ "ridmap", OPT_SPECIAL, false, 2 },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -115,10 +115,12 @@ apply(const struct opt *o, struct mount_opts *out)
 		}
 		break;
 	case OPT_SPECIAL:
-		if (o->value)
-			out->idmap = true;
-		else
+		if (o->value == 0)
 			out->tmpcopyup = true;
+		else
+			out->idmap = true;
+		if (o->value == 2)
+			out->ridmap = true;
 		break;
 	}
 }

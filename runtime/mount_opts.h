@@ -16,7 +16,8 @@ struct mount_opts {
 	uint64_t attr_clr; /* MOUNT_ATTR_* cleared recursively */
 	char *data;	   /* the remaining options, comma-joined; NULL when none */
 	bool tmpcopyup;
-	bool idmap;
+	bool idmap;  /* "idmap" or "ridmap": an id-mapped bind mount */
+	bool ridmap; /* "ridmap": the mapping goes on every mount of the tree */
 };
 
 /* Parses opts (borrowed). Never fails: options that are not flags are filesystem data. */

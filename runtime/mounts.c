@@ -4,6 +4,7 @@
 #include "cleanup.h"
 #include "fs.h"
 #include "init.h"
+#include "mount_idmap.h"
 #include "mount_opts.h"
 #include "paths.h"
 #include "xalloc.h"
@@ -100,6 +101,29 @@ bind_source(const struct init_config *c, const char *src)
 	return path_join(c->bundle, src);
 }
 
+/* The rest of a bind mount once it is attached at m->destination. */
+static int
+bind_finish(int rootfd, const struct spec_mount *m, const struct mount_opts *o,
+	    struct mini_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned long extra;
+	char buf[64];
+	int ret;
+
+	/* A bind mount ignores every other flag; they need a remount of the new mount. */
+	extra = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	if (extra) {
+		fd = reopen_dest(rootfd, m->destination, err);
+		if (fd < 0)
+			return fd;
+		ret = remount_bind(fd_path(fd, buf, sizeof(buf)), m->destination, extra, err);
+		if (ret < 0)
+			return ret;
+	}
+	return finish_mount(rootfd, m->destination, o, err);
+}
+
 static int
 mount_bind(const struct init_config *c, int rootfd, const struct spec_mount *m,
 	   const struct mount_opts *o, struct mini_err **err)
@@ -108,7 +132,6 @@ mount_bind(const struct init_config *c, int rootfd, const struct spec_mount *m,
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 	char buf[64];
-	unsigned long extra;
 
 	if (src == NULL)
 		return mini_err_set(err, EINVAL, "bind mount on %s: source missing",
@@ -121,20 +144,50 @@ mount_bind(const struct init_config *c, int rootfd, const struct spec_mount *m,
 	if (mount(src, fd_path(fd, buf, sizeof(buf)), NULL, MS_BIND | (o->flags & MS_REC), NULL) <
 	    0)
 		return mini_err_set(err, errno, "bind mount %s on %s", src, m->destination);
-	close(steal_fd(&fd));
-	/* A bind mount ignores every other flag; they need a remount of the new mount. */
-	extra = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-	if (extra) {
-		int ret;
+	return bind_finish(rootfd, m, o, err);
+}
 
-		fd = reopen_dest(rootfd, m->destination, err);
-		if (fd < 0)
-			return fd;
-		ret = remount_bind(fd_path(fd, buf, sizeof(buf)), m->destination, extra, err);
-		if (ret < 0)
-			return ret;
-	}
-	return finish_mount(rootfd, m->destination, o, err);
+/* uidMappings/gidMappings or the idmap/ridmap option. The mapping must be set by a process
+ * with CAP_SYS_ADMIN over the source's filesystem, which the init no longer has once it is in
+ * a user namespace: that case is refused (README.md). */
+static int
+mount_idmapped(const struct init_config *c, int rootfd, const struct spec_mount *m,
+	       const struct mount_opts *o, struct mini_err **err)
+{
+	_cleanup_free_ char *src = bind_source(c, m->source);
+	_cleanup_close_ int tree = -1;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int ret;
+
+	if (!(o->flags & MS_BIND))
+		return mini_err_set(err, EINVAL, "mount %s: an id mapping needs a bind mount",
+				    m->destination);
+	if (spec_find_ns(c->spec, SPEC_NS_USER))
+		return mini_err_set(err, ENOTSUP,
+				    "mount %s: idmapped mounts in a container with a user "
+				    "namespace are not supported",
+				    m->destination);
+	if (m->uid_mappings_len == 0 && m->gid_mappings_len == 0)
+		return mini_err_set(err, EINVAL,
+				    "mount %s: the %s option needs uidMappings and gidMappings "
+				    "without a user namespace",
+				    m->destination, o->ridmap ? "ridmap" : "idmap");
+	if (src == NULL)
+		return mini_err_set(err, EINVAL, "bind mount on %s: source missing",
+				    m->destination);
+	if (stat(src, &st) < 0)
+		return mini_err_set(err, errno, "bind mount source %s", src);
+	tree = idmap_open_tree(src, m, (o->flags & MS_REC) || o->ridmap, o->ridmap, err);
+	if (tree < 0)
+		return tree;
+	fd = mkdir_in_root(rootfd, m->destination, 0755, !S_ISDIR(st.st_mode), err);
+	if (fd < 0)
+		return fd;
+	ret = idmap_move_mount(tree, fd, m->destination, err);
+	if (ret < 0)
+		return ret;
+	return bind_finish(rootfd, m, o, err);
 }
 
 /* cgroup v1 without a cgroup namespace, as runc: a tmpfs with one read-only bind of the
@@ -249,14 +302,13 @@ mount_one(const struct init_config *c, int rootfd, const struct spec_mount *m,
 	char buf[64];
 
 	mount_opts_parse(m->options, m->options_len, &o);
-	if (o.idmap)
-		return mini_err_set(err, ENOTSUP, "mount %s: idmapped mounts are not supported",
-				    m->destination);
 	if (type && (strcmp(type, "bind") == 0 || strcmp(type, "rbind") == 0)) {
 		o.flags |= MS_BIND;
 		if (strcmp(type, "rbind") == 0)
 			o.flags |= MS_REC;
 	}
+	if (o.idmap || m->uid_mappings_len || m->gid_mappings_len)
+		return mount_idmapped(c, rootfd, m, &o, err);
 	if (o.flags & MS_BIND)
 		return mount_bind(c, rootfd, m, &o, err);
 	if (type == NULL || type[0] == '\0' || strcmp(type, "none") == 0)

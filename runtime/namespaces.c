@@ -125,8 +125,9 @@ ns_join(int fds[SPEC_NS_COUNT], struct mini_err **err)
 	return 0;
 }
 
-static int
-write_map(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct mini_err **err)
+int
+ns_write_map(pid_t pid, const char *file, const struct spec_idmap *m, size_t n,
+	     struct mini_err **err)
 {
 	char path[64];
 	_cleanup_free_ char *text = xstrdup("");
@@ -156,7 +157,7 @@ ns_write_idmaps(pid_t pid, const struct spec_linux *l, struct mini_err **err)
 {
 	int ret;
 
-	ret = write_map(pid, "uid_map", l->uid_mappings, l->uid_mappings_len, err);
+	ret = ns_write_map(pid, "uid_map", l->uid_mappings, l->uid_mappings_len, err);
 	if (ret < 0)
 		return ret;
 	/* Rootless: the kernel lets an unprivileged process write gid_map only once setgroups(2)
@@ -170,5 +171,5 @@ ns_write_idmaps(pid_t pid, const struct spec_linux *l, struct mini_err **err)
 		if (fd < 0 || write(fd, "deny", 4) != 4)
 			return mini_err_set(err, errno, "write deny to %s", path);
 	}
-	return write_map(pid, "gid_map", l->gid_mappings, l->gid_mappings_len, err);
+	return ns_write_map(pid, "gid_map", l->gid_mappings, l->gid_mappings_len, err);
 }

@@ -24,6 +24,10 @@ int ns_join(int fds[SPEC_NS_COUNT], struct mini_err **err);
 
 void ns_close_all(int fds[SPEC_NS_COUNT]);
 
+/* Writes one id map file of pid ("uid_map" or "gid_map"; nothing when n is 0), in the single
+ * write(2) the kernel accepts. */
+int ns_write_map(pid_t pid, const char *file, const struct spec_idmap *m, size_t n,
+		 struct mini_err **err);
 /* Writes /proc/<pid>/uid_map and gid_map from the spec (a new user namespace). */
 int ns_write_idmaps(pid_t pid, const struct spec_linux *l, struct mini_err **err);
 

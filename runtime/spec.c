@@ -239,6 +239,25 @@ spec_process_freep(struct spec_process **p)
 	*p = NULL;
 }
 
+/* A mount's id mapping: as linux.uidMappings, but an empty range is refused here, where the
+ * mapping only exists for the mount (the kernel would reject it later without a field name). */
+static int
+parse_mount_idmap(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
+{
+	const struct spec_idmap *m = elem;
+	int ret;
+
+	ret = spec_parse_idmap(v, path, elem, ctx, err);
+	if (ret < 0)
+		return ret;
+	if (m->size == 0)
+		return mini_err_set(err, EINVAL, "%s.size: must be greater than 0", path);
+	if ((uint64_t)m->container_id + m->size - 1 > UINT32_MAX - 1 ||
+	    (uint64_t)m->host_id + m->size - 1 > UINT32_MAX - 1)
+		return mini_err_set(err, EINVAL, "%s.size: the range goes past the last id", path);
+	return 0;
+}
+
 static int
 parse_mount(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
 {
@@ -248,7 +267,11 @@ parse_mount(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err
 	if ((ret = spec_opt_str(v, "destination", path, &m->destination, err)) < 0 ||
 	    (ret = spec_opt_str(v, "type", path, &m->type, err)) < 0 ||
 	    (ret = spec_opt_str(v, "source", path, &m->source, err)) < 0 ||
-	    (ret = spec_opt_strv(v, "options", path, &m->options, &m->options_len, err)) < 0)
+	    (ret = spec_opt_strv(v, "options", path, &m->options, &m->options_len, err)) < 0 ||
+	    (ret = spec_opt_objects(v, "uidMappings", path, &m->uid_mappings, &m->uid_mappings_len,
+				    parse_mount_idmap, NULL, err)) < 0 ||
+	    (ret = spec_opt_objects(v, "gidMappings", path, &m->gid_mappings, &m->gid_mappings_len,
+				    parse_mount_idmap, NULL, err)) < 0)
 		return ret;
 	if (m->destination == NULL || m->destination[0] == '\0')
 		return mini_err_set(err, EINVAL, "%s.destination: missing", path);
@@ -371,6 +394,39 @@ spec_load_file(const char *path, struct minirt_spec **out, struct mini_err **err
 	return spec_parse(text, base ? base + 1 : path, out, err);
 }
 
+static bool
+mount_is_idmapped(const struct spec_mount *m)
+{
+	size_t i;
+
+	if (m->uid_mappings_len || m->gid_mappings_len)
+		return true;
+	for (i = 0; i < m->options_len; i++)
+		if (strcmp(m->options[i], "idmap") == 0 || strcmp(m->options[i], "ridmap") == 0)
+			return true;
+	return false;
+}
+
+/* The init puts a mapping on a mount before pivot_root, from inside the container's user
+ * namespace when it has one, where the kernel no longer lets it: refused before anything is
+ * made (runtime/README.md). */
+static int
+check_idmapped_mounts(const struct minirt_spec *s, struct mini_err **err)
+{
+	size_t i;
+
+	if (!spec_find_ns(s, SPEC_NS_USER))
+		return 0;
+	for (i = 0; i < s->mounts_len; i++)
+		if (mount_is_idmapped(&s->mounts[i]))
+			return mini_err_set(
+				err, ENOTSUP,
+				"config.json: mounts[%zu]: mount %s: idmapped mounts in "
+				"a container with a user namespace are not supported",
+				i, s->mounts[i].destination);
+	return 0;
+}
+
 int
 spec_validate_for_create(const struct minirt_spec *s, struct mini_err **err)
 {
@@ -383,7 +439,7 @@ spec_validate_for_create(const struct minirt_spec *s, struct mini_err **err)
 				    "config.json: process.cwd: must be an absolute path");
 	if (s->root_path == NULL || s->root_path[0] == '\0')
 		return mini_err_set(err, EINVAL, "config.json: root.path: missing");
-	return 0;
+	return check_idmapped_mounts(s, err);
 }
 
 const char *
@@ -414,6 +470,8 @@ spec_free(struct minirt_spec *s)
 		free(s->mounts[i].type);
 		free(s->mounts[i].source);
 		json_strv_free(s->mounts[i].options);
+		free(s->mounts[i].uid_mappings);
+		free(s->mounts[i].gid_mappings);
 	}
 	free(s->mounts);
 	for (k = 0; k < SPEC_HOOK_KIND_COUNT; k++) {

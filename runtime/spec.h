@@ -94,6 +94,10 @@ struct spec_mount {
 	char *source;
 	char **options;
 	size_t options_len;
+	/* An id-mapped bind mount (runtime-spec 1.1): how ids of the source filesystem appear in
+	 * the mount, containerID (on the source) → hostID (in the mount). */
+	struct spec_idmap *uid_mappings, *gid_mappings;
+	size_t uid_mappings_len, gid_mappings_len;
 };
 
 enum spec_hook_kind {

@@ -53,6 +53,9 @@ int spec_opt_object(yajl_val obj, const char *key, const char *path, spec_object
 int spec_opt_objects_(yajl_val obj, const char *key, const char *path, size_t size, void *items,
 		      size_t *len, spec_elem_fn fn, void *ctx, struct mini_err **err);
 
+/* One {containerID, hostID, size} element, a spec_elem_fn for struct spec_idmap (spec_linux.c). */
+int spec_parse_idmap(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err);
+
 /* The linux section (spec_linux.c). */
 int spec_parse_linux(yajl_val v, const char *path, struct spec_linux **out, struct mini_err **err);
 void spec_linux_free(struct spec_linux *l);

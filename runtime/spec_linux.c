@@ -92,8 +92,8 @@ parse_namespace(yajl_val v, const char *path, void *elem, void *ctx, struct mini
 	return 0;
 }
 
-static int
-parse_idmap(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
+int
+spec_parse_idmap(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
 {
 	struct spec_idmap *m = elem;
 	int ret;
@@ -235,9 +235,9 @@ spec_parse_linux(yajl_val v, const char *path, struct spec_linux **out, struct m
 	if ((ret = spec_opt_objects(v, "namespaces", path, &l->namespaces, &l->namespaces_len,
 				    parse_namespace, seen_ns, err)) < 0 ||
 	    (ret = spec_opt_objects(v, "uidMappings", path, &l->uid_mappings, &l->uid_mappings_len,
-				    parse_idmap, NULL, err)) < 0 ||
+				    spec_parse_idmap, NULL, err)) < 0 ||
 	    (ret = spec_opt_objects(v, "gidMappings", path, &l->gid_mappings, &l->gid_mappings_len,
-				    parse_idmap, NULL, err)) < 0 ||
+				    spec_parse_idmap, NULL, err)) < 0 ||
 	    (ret = spec_opt_objects(v, "devices", path, &l->devices, &l->devices_len, parse_device,
 				    NULL, err)) < 0 ||
 	    (ret = spec_opt_object(v, "resources", path, parse_resources, &l->resources, err)) <
