@@ -2,6 +2,7 @@
  * config.json mount, pivot_root, and the read-only and masked paths. Every destination is
  * resolved inside the rootfs (paths.c) and mounted through its /proc/self/fd name. */
 #include "cleanup.h"
+#include "copyup.h"
 #include "fs.h"
 #include "init.h"
 #include "mount_idmap.h"
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 /* Flags a bind remount must keep: in a user namespace, dropping a locked one fails with EPERM. */
@@ -291,6 +294,96 @@ mount_cgroup(const struct init_config *c, int rootfd, const struct spec_mount *m
 	return finish_mount(rootfd, m->destination, o, err);
 }
 
+/* Whether the comma-separated filesystem data sets key ("mode=", "uid=" …). */
+static bool
+data_has(const char *data, const char *key)
+{
+	size_t n = strlen(key);
+	const char *p = data;
+
+	while (p && *p) {
+		if (strncmp(p, key, n) == 0)
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+/* The root of a copied-up tmpfs is the destination directory's copy too, unless the options
+ * say otherwise (runc copies the mode; the owner matters for a home directory). */
+static int
+copyup_root_attrs(int dst, const struct stat *st, const char *data, const char *dest,
+		  struct mini_err **err)
+{
+	uid_t uid = data_has(data, "uid=") ? (uid_t)-1 : st->st_uid;
+	gid_t gid = data_has(data, "gid=") ? (gid_t)-1 : st->st_gid;
+
+	if (fchown(dst, uid, gid) < 0)
+		return mini_err_set(err, errno, "tmpcopyup on %s: set owner", dest);
+	if (!data_has(data, "mode=") && fchmod(dst, st->st_mode & 07777) < 0)
+		return mini_err_set(err, errno, "tmpcopyup on %s: set mode", dest);
+	return 0;
+}
+
+/* The per-mount flags a read-only remount must repeat, or it clears them. */
+#define MNT_FLAGS                                                                                  \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
+	 MS_STRICTATIME | MS_NOSYMFOLLOW)
+
+/* "tmpcopyup": the tmpfs is mounted on the destination and filled from the directory it now
+ * covers, still reachable through an fd opened before the mount (runc mounts it on a scratch
+ * directory of the host instead and moves it; the result is the same). The copy needs a
+ * writable tmpfs: "ro" is applied once it is done, as runc does. */
+static int
+mount_tmpfs_copyup(int rootfd, const struct spec_mount *m, const struct mount_opts *o,
+		   struct mini_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int src = -1;
+	_cleanup_close_ int dst = -1;
+	struct stat sst, dst_st;
+	struct statfs sfs;
+	char buf[64];
+	int ret;
+
+	fd = mkdir_in_root(rootfd, m->destination, 0755, false, err);
+	if (fd < 0)
+		return fd;
+	src = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (src < 0 || fstat(src, &sst) < 0)
+		return mini_err_set(err, errno, "tmpcopyup on %s: open the destination",
+				    m->destination);
+	if (mount(m->source ? m->source : "tmpfs", fd_path(fd, buf, sizeof(buf)), "tmpfs",
+		  o->flags & ~(MS_RDONLY | MS_REMOUNT), o->data) < 0)
+		return mini_err_set(err, errno, "mount tmpfs on %s (options %s)", m->destination,
+				    o->data ? o->data : "");
+	dst = open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, err);
+	if (dst < 0)
+		return dst;
+	/* Never copy anywhere but into the tmpfs just mounted. */
+	if (fstatfs(dst, &sfs) < 0 || fstat(dst, &dst_st) < 0)
+		return mini_err_set(err, errno, "tmpcopyup on %s: stat the new tmpfs",
+				    m->destination);
+	if (sfs.f_type != TMPFS_MAGIC || dst_st.st_dev == sst.st_dev)
+		return mini_err_set(err, EXDEV, "tmpcopyup on %s: the new tmpfs is not there",
+				    m->destination);
+	ret = copyup_dir(src, dst, err);
+	if (ret < 0)
+		return mini_err_wrap(err, "tmpcopyup on %s", m->destination);
+	ret = copyup_root_attrs(dst, &sst, o->data, m->destination, err);
+	if (ret < 0)
+		return ret;
+	if (o->flags & MS_RDONLY) {
+		ret = remount_bind(fd_path(dst, buf, sizeof(buf)), m->destination,
+				   o->flags & MNT_FLAGS, err);
+		if (ret < 0)
+			return ret;
+	}
+	return finish_mount(rootfd, m->destination, o, err);
+}
+
 static int
 mount_one(const struct init_config *c, int rootfd, const struct spec_mount *m,
 	  struct mini_err **err)
@@ -315,6 +408,8 @@ mount_one(const struct init_config *c, int rootfd, const struct spec_mount *m,
 		return mini_err_set(err, EINVAL, "mount %s: type missing", m->destination);
 	if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0)
 		return mount_cgroup(c, rootfd, m, &o, err);
+	if (o.tmpcopyup && strcmp(type, "tmpfs") == 0)
+		return mount_tmpfs_copyup(rootfd, m, &o, err);
 	fd = mkdir_in_root(rootfd, m->destination, 0755, false, err);
 	if (fd < 0)
 		return fd;

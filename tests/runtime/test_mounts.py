@@ -3,6 +3,7 @@
 inside the container."""
 
 import os
+import stat
 
 from runtime_utils import Skip, base_config, expect, expect_eq, expect_in, main
 
@@ -137,6 +138,135 @@ def test_symlink_does_not_escape(rt):
     expect(not os.path.exists(os.path.join(victim, "m")), "nothing created on the host")
     inside = os.path.join(b, "rootfs", victim.lstrip("/"), "m")
     expect(r.rc != 0 or os.path.isdir(inside), f"destination created inside the rootfs: {r!r}")
+
+
+def run_bundle(rt, b):
+    """`run` on a bundle prepared by the test; returns the output."""
+    cid = rt.new_id()
+    r = rt.cmd("run", "--bundle", b, cid)
+    rt.cleanup(cid)
+    if r.rc != 0:
+        raise AssertionError(f"container failed: {r!r}")
+    return r.out
+
+
+def test_tmpcopyup(rt):
+    """A tmpfs on /etc with tmpcopyup starts with the rootfs's /etc: contents, owners, modes,
+    symlinks, sub-directories; writes stay in the tmpfs."""
+    conf = base_config(["sh", "-c",
+                        "cat /etc/passwd | head -1; stat -c '%u:%g %a %F' /etc/secret; "
+                        "readlink /etc/link; cat /etc/link | head -1; "
+                        "stat -c '%u:%g %a %F' /etc/sub; cat /etc/sub/deep; "
+                        "stat -c '%Y' /etc/sub/deep; "
+                        "echo changed > /etc/passwd; echo new > /etc/made; cat /etc/passwd; "
+                        "grep ' /etc ' /proc/self/mountinfo | cut -d' ' -f9; "
+                        "readlink /etc/escape; "
+                        "stat -c '%a %u:%g' /etc"])
+    conf["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                           "options": ["tmpcopyup", "nosuid", "size=1m"]})
+    b = rt.bundle(conf)
+    etc = os.path.join(b, "rootfs", "etc")
+    with open(os.path.join(etc, "passwd")) as f:
+        passwd = f.read()
+    secret = os.path.join(etc, "secret")
+    with open(secret, "w") as f:
+        f.write("s\n")
+    os.chown(secret, 123, 456)
+    os.chmod(secret, 0o640)
+    os.symlink("passwd", os.path.join(etc, "link"))
+    os.makedirs(os.path.join(etc, "sub"))
+    with open(os.path.join(etc, "sub", "deep"), "w") as f:
+        f.write("deep\n")
+    os.utime(os.path.join(etc, "sub", "deep"), (1000000000, 1000000000))
+    os.chown(os.path.join(etc, "sub"), 7, 8)
+    os.chmod(os.path.join(etc, "sub"), 0o751)
+    # Copied as a link: the host directory it names is never read or written.
+    victim = os.path.join(rt.workdir, f"copyup-victim-{rt.name}")
+    os.makedirs(victim, exist_ok=True)
+    os.symlink(victim, os.path.join(etc, "escape"))
+    os.chmod(etc, 0o751)
+    os.chown(etc, 5, 6)
+    out = run_bundle(rt, b).splitlines()
+    first = passwd.splitlines()[0]
+    expect_eq(out[0], first, "/etc/passwd copied from the rootfs")
+    expect_eq(out[1], "123:456 640 regular file", "owner and mode of a copied file")
+    expect_eq(out[2], "passwd", "symlink copied as a symlink")
+    expect_eq(out[3], first, "copied symlink resolves inside the tmpfs")
+    expect_eq(out[4], "7:8 751 directory", "owner and mode of a copied directory")
+    expect_eq(out[5], "deep", "sub-directory contents copied")
+    if rt.name != "runc":  # runc 1.1.5 gives the copies the time of the copy
+        expect_eq(out[6], "1000000000", "mtime preserved")
+    expect_eq(out[7], "changed", "write inside the container")
+    expect_eq(out[8], "tmpfs", "/etc is a tmpfs")
+    expect_eq(out[9], victim, "absolute symlink copied as it is")
+    root_mode, root_owner = out[10].split()
+    expect_eq(root_mode, "751", "the tmpfs root has the destination's mode")
+    if rt.name != "runc":  # runc 1.1.5 copies the mode only
+        expect_eq(root_owner, "5:6", "the tmpfs root has the destination's owner")
+    expect_eq(os.listdir(victim), [], "nothing written through the symlink")
+    with open(os.path.join(etc, "passwd")) as f:
+        expect_eq(f.read(), passwd, "the bundle's /etc/passwd is unchanged")
+    expect(not os.path.exists(os.path.join(etc, "made")), "new file stayed in the tmpfs")
+
+
+def test_tmpcopyup_special_files(rt):
+    """Device nodes and fifos are recreated with their numbers, owner and mode."""
+    if rt.name == "runc":
+        raise Skip("runc 1.1.5 fails on character devices and fifos (lchown: no such file)")
+    conf = base_config(["sh", "-c", "stat -c '%t,%T %u:%g %a %F' /etc/nulldev /etc/fifo"])
+    conf["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                           "options": ["tmpcopyup"]})
+    b = rt.bundle(conf)
+    etc = os.path.join(b, "rootfs", "etc")
+    os.mknod(os.path.join(etc, "nulldev"), stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    os.chmod(os.path.join(etc, "nulldev"), 0o620)
+    os.mkfifo(os.path.join(etc, "fifo"))
+    os.chown(os.path.join(etc, "fifo"), 9, 10)
+    os.chmod(os.path.join(etc, "fifo"), 0o604)
+    expect_eq(run_bundle(rt, b).splitlines(),
+              ["1,3 0:0 620 character special file", "0,0 9:10 604 fifo"], "special files")
+
+
+def test_tmpcopyup_error(rt):
+    """A copy that does not fit fails the container, and the error names the file."""
+    conf = base_config()
+    conf["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                           "options": ["tmpcopyup", "size=64k"]})
+    b = rt.bundle(conf)
+    with open(os.path.join(b, "rootfs", "etc", "big"), "wb") as f:
+        f.write(b"x" * (1 << 20))
+    cid = rt.new_id()
+    r = rt.cmd("run", "--bundle", b, cid)
+    rt.cleanup(cid)
+    expect(r.rc != 0, f"run fails: {r!r}")
+    expect_in("big", r.err, "error message")
+
+
+def test_tmpfs_without_copyup_is_empty(rt):
+    conf = base_config(["sh", "-c", "ls -A /etc | wc -l"])
+    conf["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                           "options": ["nosuid"]})
+    expect_eq(rt.run_output(conf).strip(), "0", "plain tmpfs on /etc is empty")
+
+
+def test_tmpcopyup_new_destination(rt):
+    """A destination missing from the rootfs is created and gets an empty, writable tmpfs."""
+    conf = base_config(["sh", "-c", "ls -A /fresh/dir | wc -l; touch /fresh/dir/x && echo w; "
+                        "grep -c ' /fresh/dir ' /proc/self/mountinfo"])
+    conf["mounts"].append({"destination": "/fresh/dir", "type": "tmpfs", "source": "tmpfs",
+                           "options": ["tmpcopyup"]})
+    expect_eq(rt.run_output(conf).split(), ["0", "w", "1"], "tmpcopyup on a new directory")
+
+
+def test_tmpcopyup_readonly(rt):
+    """"ro" applies after the copy: the contents are there and the mount is read-only."""
+    conf = base_config(["sh", "-c", "head -1 /etc/group; touch /etc/x 2>/dev/null && echo w "
+                        "|| echo ro"])
+    conf["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                           "options": ["tmpcopyup", "ro"]})
+    out = rt.run_output(conf).splitlines()
+    expect_eq(out[0].split(":")[0], "root", "/etc/group copied")
+    expect_eq(out[1], "ro", "read-only after the copy")
 
 
 def test_dev(rt):
