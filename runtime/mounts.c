@@ -384,6 +384,28 @@ mount_tmpfs_copyup(int rootfd, const struct spec_mount *m, const struct mount_op
 	return finish_mount(rootfd, m->destination, o, err);
 }
 
+/* A tmpfs over an existing directory gets that directory's mode unless the options give one,
+ * as runc does (runc 1.1 even overrides mode=; 1.2 and crun keep it, and so do we). */
+static void
+tmpfs_keep_mode(int rootfd, const char *dest, struct mount_opts *o)
+{
+	_cleanup_close_ int fd = -1;
+	struct mini_err *ignored = NULL;
+	struct stat st;
+	char *data;
+
+	if (data_has(o->data, "mode="))
+		return;
+	fd = open_in_root(rootfd, dest, O_PATH | O_DIRECTORY, &ignored);
+	mini_err_free(ignored);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return; /* a new directory: the tmpfs default (1777) */
+	data = xasprintf("%s%smode=%o", o->data ? o->data : "", o->data ? "," : "",
+			 (unsigned)(st.st_mode & 07777));
+	free(o->data);
+	o->data = data;
+}
+
 static int
 mount_one(const struct init_config *c, int rootfd, const struct spec_mount *m,
 	  struct mini_err **err)
@@ -410,6 +432,8 @@ mount_one(const struct init_config *c, int rootfd, const struct spec_mount *m,
 		return mount_cgroup(c, rootfd, m, &o, err);
 	if (o.tmpcopyup && strcmp(type, "tmpfs") == 0)
 		return mount_tmpfs_copyup(rootfd, m, &o, err);
+	if (strcmp(type, "tmpfs") == 0)
+		tmpfs_keep_mode(rootfd, m->destination, &o);
 	fd = mkdir_in_root(rootfd, m->destination, 0755, false, err);
 	if (fd < 0)
 		return fd;

@@ -249,6 +249,18 @@ def test_tmpfs_without_copyup_is_empty(rt):
     expect_eq(rt.run_output(conf).strip(), "0", "plain tmpfs on /etc is empty")
 
 
+def test_tmpfs_mode(rt):
+    """A tmpfs over an existing directory takes its mode; over a new one, tmpfs's 1777;
+    mode= wins over a new directory (runc 1.1.5 also overrides mode= with an existing
+    directory's mode; minirun keeps mode=, as runc 1.2 and crun)."""
+    conf = base_config(["stat", "-c", "%a", "/etc", "/newdir", "/made"])
+    for dest, opts in (("/etc", ["nosuid"]), ("/newdir", ["nosuid"]),
+                       ("/made", ["nosuid", "mode=700"])):
+        conf["mounts"].append({"destination": dest, "type": "tmpfs", "source": "tmpfs",
+                               "options": opts})
+    expect_eq(rt.run_output(conf).split(), ["755", "1777", "700"], "tmpfs root modes")
+
+
 def test_tmpcopyup_new_destination(rt):
     """A destination missing from the rootfs is created and gets an empty, writable tmpfs."""
     conf = base_config(["sh", "-c", "ls -A /fresh/dir | wc -l; touch /fresh/dir/x && echo w; "
