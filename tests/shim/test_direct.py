@@ -177,6 +177,9 @@ def scenario_direct(s):
          "mini: start prints only the socket address", diag=r)
     with open(os.path.join(d, "address")) as f:
         t.is_(f.read(), addr, "mini: start writes the address file, no newline")
+    shim_pid = pb_parse(ttrpc_call(addr, TASK, "Connect", pb_bytes(1, "d1"))[2]).get(1, [0])[0]
+    with open(os.path.join(d, "shim.pid")) as f:
+        t.is_(f.read().strip(), str(shim_pid), "mini: start writes the daemon's pid to shim.pid")
     code, msg, pl = ttrpc_call(addr, TASK, "Create", pb_bytes(1, "d1") + pb_bytes(2, d))
     pid = pb_parse(pl).get(1, [0])[0]
     t.ok(code == 0 and pid > 0, "mini: Create without containerd", diag=(code, msg))
