@@ -230,8 +230,14 @@ launch(const struct minirt_spec *s, struct init_config *cfg, struct container_st
 					    "linux.timeOffsets: write /proc/self/timens_offsets");
 		}
 	}
+	/* Inside its user namespace the init can no longer put a mapping on a mount. */
+	if (spec_find_ns(s, SPEC_NS_USER) && (ret = rootfs_open_idmapped(cfg, err)) < 0) {
+		close(cfg->sync_fd);
+		return ret;
+	}
 	child = clone_child(flags);
 	if (child < 0) {
+		rootfs_close_idmapped(cfg);
 		close(cfg->sync_fd);
 		return mini_err_set(err, errno, "clone the container init");
 	}
@@ -239,6 +245,7 @@ launch(const struct minirt_spec *s, struct init_config *cfg, struct container_st
 		close(parent_fd);
 		init_main(cfg);
 	}
+	rootfs_close_idmapped(cfg);
 	close(cfg->sync_fd);
 	cfg->sync_fd = -1;
 	st->new_pid_ns = (flags & CLONE_NEWPID) || cfg->join_pid;

@@ -68,8 +68,8 @@ write_sysctls(const struct spec_linux *l, struct mini_err **err)
 static int
 init_join(const struct init_config *c, int ns_fds[SPEC_NS_COUNT], struct mini_err **err)
 {
-	int keep[SPEC_NS_COUNT + 5];
-	size_t n = 0;
+	size_t n = 0, n_mounts = c->idmap_fds ? c->spec->mounts_len : 0;
+	_cleanup_free_ int *keep = xcalloc(SPEC_NS_COUNT + 5 + n_mounts, sizeof(*keep));
 	int t;
 
 	keep[n++] = c->sync_fd;
@@ -81,6 +81,8 @@ init_join(const struct init_config *c, int ns_fds[SPEC_NS_COUNT], struct mini_er
 		ns_fds[t] = c->ns_fds[t];
 		keep[n++] = ns_fds[t];
 	}
+	for (size_t i = 0; i < n_mounts; i++) /* attached at C4 */
+		keep[n++] = c->idmap_fds[i];
 	process_close_fds_except(c->preserve_fds, keep, n);
 	if (setsid() < 0)
 		return mini_err_set(err, errno, "setsid");
@@ -101,6 +103,9 @@ init_rootfs(const struct init_config *c, pid_t host_pid, struct mini_err **err)
 	/* C4: modes come from the config, not from whatever umask minirun was started with. */
 	umask(0);
 	ret = rootfs_prepare(c, err);
+	for (size_t i = 0; c->idmap_fds && i < s->mounts_len; i++)
+		if (c->idmap_fds[i] >= 0)
+			close(c->idmap_fds[i]);
 	if (ret < 0)
 		return ret;
 	/* C5 */

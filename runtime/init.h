@@ -40,11 +40,18 @@ struct init_config {
 	bool new_cgroupns;		    /* unshare(CLONE_NEWCGROUP) after the cgroup move */
 	bool no_pivot;
 	unsigned preserve_fds;
-	int log_fd; /* kept open for the child's debug lines, or -1 */
+	int log_fd;	/* kept open for the child's debug lines, or -1 */
+	int *idmap_fds; /* per mount: an id-mapped tree the parent opened, or -1; NULL: none */
 };
 
 /* The child after clone(). Never returns. */
 void init_main(const struct init_config *c) __attribute__((noreturn));
+
+/* mounts.c: for a container with a user namespace, the parent opens the id-mapped mounts
+ * before the clone (from inside that namespace the kernel refuses to put a mapping on a mount)
+ * and the init attaches them at C4. Fills c->idmap_fds; rootfs_close_idmapped releases them. */
+int rootfs_open_idmapped(struct init_config *c, struct mini_err **err);
+void rootfs_close_idmapped(struct init_config *c);
 
 /* mounts.c: C4 and C6. */
 int rootfs_prepare(const struct init_config *c, struct mini_err **err);

@@ -1,7 +1,7 @@
 /* Id-mapped bind mounts: the user namespace that carries a mount's mapping, and the new mount
- * API calls around it. Runs in the container's init at C4, before pivot_root, while it still
- * holds CAP_SYS_ADMIN over the source's filesystem (the kernel requires it: a mapping cannot be
- * put on a mount from inside a user namespace). */
+ * API calls around it. Mapping a mount needs CAP_SYS_ADMIN over the source's filesystem, which
+ * a process inside a new user namespace no longer has: so it runs in the container's init at C4
+ * when the container has no user namespace, else in minirun before the clone (mounts.c). */
 #include "mount_idmap.h"
 #include "namespaces.h"
 #include "cleanup.h"

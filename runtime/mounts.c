@@ -153,24 +153,34 @@ mount_bind(const struct init_config *c, int rootfd, const struct spec_mount *m,
 /* uidMappings/gidMappings or the idmap/ridmap option. The mapping must be set by a process
  * with CAP_SYS_ADMIN over the source's filesystem, which the init no longer has once it is in
  * a user namespace: that case is refused (README.md). */
+/* The mappings an id-mapped mount gets: its own, else (option idmap/ridmap alone) those of the
+ * container's new user namespace, so that the source's ids appear as the container sees its own
+ * (runc 1.2, crun). Returns m itself or *tmp filled. */
+static const struct spec_mount *
+mount_mappings(const struct minirt_spec *s, const struct spec_mount *m, struct spec_mount *tmp)
+{
+	if (m->uid_mappings_len || m->gid_mappings_len || s->linux_cfg == NULL)
+		return m;
+	*tmp = *m;
+	tmp->uid_mappings = s->linux_cfg->uid_mappings;
+	tmp->uid_mappings_len = s->linux_cfg->uid_mappings_len;
+	tmp->gid_mappings = s->linux_cfg->gid_mappings;
+	tmp->gid_mappings_len = s->linux_cfg->gid_mappings_len;
+	return tmp;
+}
+
+/* The detached, id-mapped copy of m's source. */
 static int
-mount_idmapped(const struct init_config *c, int rootfd, const struct spec_mount *m,
-	       const struct mount_opts *o, struct mini_err **err)
+open_idmapped(const struct init_config *c, const struct spec_mount *m, const struct mount_opts *o,
+	      struct mini_err **err)
 {
 	_cleanup_free_ char *src = bind_source(c, m->source);
-	_cleanup_close_ int tree = -1;
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	int ret;
+	struct spec_mount tmp;
 
 	if (!(o->flags & MS_BIND))
 		return mini_err_set(err, EINVAL, "mount %s: an id mapping needs a bind mount",
 				    m->destination);
-	if (spec_find_ns(c->spec, SPEC_NS_USER))
-		return mini_err_set(err, ENOTSUP,
-				    "mount %s: idmapped mounts in a container with a user "
-				    "namespace are not supported",
-				    m->destination);
+	m = mount_mappings(c->spec, m, &tmp);
 	if (m->uid_mappings_len == 0 && m->gid_mappings_len == 0)
 		return mini_err_set(err, EINVAL,
 				    "mount %s: the %s option needs uidMappings and gidMappings "
@@ -179,11 +189,82 @@ mount_idmapped(const struct init_config *c, int rootfd, const struct spec_mount 
 	if (src == NULL)
 		return mini_err_set(err, EINVAL, "bind mount on %s: source missing",
 				    m->destination);
-	if (stat(src, &st) < 0)
-		return mini_err_set(err, errno, "bind mount source %s", src);
-	tree = idmap_open_tree(src, m, (o->flags & MS_REC) || o->ridmap, o->ridmap, err);
-	if (tree < 0)
-		return tree;
+	return idmap_open_tree(src, m, (o->flags & MS_REC) || o->ridmap, o->ridmap, err);
+}
+
+static void
+mount_opts_for(const struct spec_mount *m, struct mount_opts *o)
+{
+	mount_opts_parse(m->options, m->options_len, o);
+	if (m->type && (strcmp(m->type, "bind") == 0 || strcmp(m->type, "rbind") == 0)) {
+		o->flags |= MS_BIND;
+		if (strcmp(m->type, "rbind") == 0)
+			o->flags |= MS_REC;
+	}
+}
+
+int
+rootfs_open_idmapped(struct init_config *c, struct mini_err **err)
+{
+	const struct minirt_spec *s = c->spec;
+
+	c->idmap_fds = NULL;
+	for (size_t i = 0; i < s->mounts_len; i++) {
+		_cleanup_(mount_opts_clear) struct mount_opts o;
+		int fd;
+
+		if (!spec_mount_is_idmapped(&s->mounts[i]))
+			continue;
+		if (c->idmap_fds == NULL) {
+			c->idmap_fds = xcalloc(s->mounts_len, sizeof(*c->idmap_fds));
+			for (size_t k = 0; k < s->mounts_len; k++)
+				c->idmap_fds[k] = -1;
+		}
+		mount_opts_for(&s->mounts[i], &o);
+		fd = open_idmapped(c, &s->mounts[i], &o, err);
+		if (fd < 0) {
+			rootfs_close_idmapped(c);
+			return fd;
+		}
+		c->idmap_fds[i] = fd;
+	}
+	return 0;
+}
+
+void
+rootfs_close_idmapped(struct init_config *c)
+{
+	for (size_t i = 0; c->idmap_fds && i < c->spec->mounts_len; i++)
+		if (c->idmap_fds[i] >= 0)
+			close(c->idmap_fds[i]);
+	free(c->idmap_fds);
+	c->idmap_fds = NULL;
+}
+
+/* An id-mapped bind mount: the tree the parent opened (a container with a user namespace), or
+ * one opened here. */
+static int
+mount_idmapped(const struct init_config *c, int rootfd, const struct spec_mount *m,
+	       const struct mount_opts *o, struct mini_err **err)
+{
+	size_t idx = (size_t)(m - c->spec->mounts);
+	_cleanup_close_ int tree = -1;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int ret;
+
+	if (c->idmap_fds && idx < c->spec->mounts_len && c->idmap_fds[idx] >= 0) {
+		tree = dup(c->idmap_fds[idx]);
+		if (tree < 0)
+			return mini_err_set(err, errno, "idmapped mount %s: dup", m->destination);
+	} else {
+		tree = open_idmapped(c, m, o, err);
+		if (tree < 0)
+			return tree;
+	}
+	if (fstat(tree, &st) < 0)
+		return mini_err_set(err, errno, "idmapped mount %s: stat the source",
+				    m->destination);
 	fd = mkdir_in_root(rootfd, m->destination, 0755, !S_ISDIR(st.st_mode), err);
 	if (fd < 0)
 		return fd;
@@ -416,12 +497,7 @@ mount_one(const struct init_config *c, int rootfd, const struct spec_mount *m,
 	unsigned long flags;
 	char buf[64];
 
-	mount_opts_parse(m->options, m->options_len, &o);
-	if (type && (strcmp(type, "bind") == 0 || strcmp(type, "rbind") == 0)) {
-		o.flags |= MS_BIND;
-		if (strcmp(type, "rbind") == 0)
-			o.flags |= MS_REC;
-	}
+	mount_opts_for(m, &o);
 	if (o.idmap || m->uid_mappings_len || m->gid_mappings_len)
 		return mount_idmapped(c, rootfd, m, &o, err);
 	if (o.flags & MS_BIND)

@@ -394,8 +394,8 @@ spec_load_file(const char *path, struct minirt_spec **out, struct mini_err **err
 	return spec_parse(text, base ? base + 1 : path, out, err);
 }
 
-static bool
-mount_is_idmapped(const struct spec_mount *m)
+bool
+spec_mount_is_idmapped(const struct spec_mount *m)
 {
 	size_t i;
 
@@ -407,23 +407,27 @@ mount_is_idmapped(const struct spec_mount *m)
 	return false;
 }
 
-/* The init puts a mapping on a mount before pivot_root, from inside the container's user
- * namespace when it has one, where the kernel no longer lets it: refused before anything is
- * made (runtime/README.md). */
+/* A mount without mappings of its own takes the container's, which a joined user namespace does
+ * not give: refused before anything is made. */
 static int
 check_idmapped_mounts(const struct minirt_spec *s, struct mini_err **err)
 {
+	const struct spec_namespace *user = spec_find_ns(s, SPEC_NS_USER);
 	size_t i;
 
-	if (!spec_find_ns(s, SPEC_NS_USER))
+	if (user == NULL || user->path == NULL)
 		return 0;
-	for (i = 0; i < s->mounts_len; i++)
-		if (mount_is_idmapped(&s->mounts[i]))
-			return mini_err_set(
-				err, ENOTSUP,
-				"config.json: mounts[%zu]: mount %s: idmapped mounts in "
-				"a container with a user namespace are not supported",
-				i, s->mounts[i].destination);
+	for (i = 0; i < s->mounts_len; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+
+		if (spec_mount_is_idmapped(m) && m->uid_mappings_len == 0 &&
+		    m->gid_mappings_len == 0)
+			return mini_err_set(err, EINVAL,
+					    "config.json: mounts[%zu]: mount %s: an idmap option "
+					    "in a joined user namespace needs the mount's own "
+					    "uidMappings and gidMappings",
+					    i, m->destination);
+	}
 	return 0;
 }
 

@@ -271,6 +271,8 @@ void spec_resources_free(struct spec_resources *r);
  * absolute. */
 int spec_validate_for_create(const struct minirt_spec *s, struct mini_err **err);
 
+/* True for a mount that asks for an id mapping (uidMappings/gidMappings, idmap, ridmap). */
+bool spec_mount_is_idmapped(const struct spec_mount *m);
 /* The namespace entry of a type, or NULL. */
 const struct spec_namespace *spec_find_ns(const struct minirt_spec *s, enum spec_ns_type t);
 /* "pid", "network", … as in config.json, and the CLONE_NEW* flag. */

@@ -261,6 +261,8 @@ def runtimes(workdir):
 
 CRUN = "/usr/bin/crun"
 
+HOST_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
+
 # crun 1.8 refuses this machine's hybrid cgroup layout (controllers on /sys/fs/cgroup/unified).
 # Each crun call runs in a private mount namespace without that mount (as bench-runtime.sh
 # does), and crun manages no cgroup, so nothing changes for the host.
@@ -308,6 +310,7 @@ def main(namespace, extra=None):
     t = Tap()
     if not rts or rts[0].name != "minirun":
         t.bail_out("MINIRUN is not set and minirun is not in PATH")
+    devices = {d: os.stat(d) for d in HOST_DEVICES}
     only = os.environ.get("MINI_TEST_ONLY")
     tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f)]
     tests.sort(key=lambda nf: nf[1].__code__.co_firstlineno)
@@ -332,6 +335,14 @@ def main(namespace, extra=None):
         if os.path.isdir(rt.root):
             for cid in os.listdir(rt.root):
                 rt.cmd("delete", "--force", cid)
+    # A runtime that hands stdio to a container user could chown the host's devices that
+    # served as stdio or were bind-mounted (crun does, in a user namespace): never allowed.
+    changed = [(d, (st.st_uid, st.st_gid, oct(st.st_mode)))
+               for d, st in ((d, os.stat(d)) for d in HOST_DEVICES)
+               if (st.st_uid, st.st_gid, st.st_mode) !=
+               (devices[d].st_uid, devices[d].st_gid, devices[d].st_mode)]
+    t.ok(not changed, "the host's devices keep their owner and mode", diag=str(changed))
+    failed = failed or bool(changed)
     if not failed and os.environ.get("MINI_TESTS_KEEP") != "1":
         shutil.rmtree(workdir, ignore_errors=True)
     t.done()

@@ -5,6 +5,7 @@ expectations are proved with crun 1.8.1 (runc 1.1.5 has no idmapped mounts): a m
 the mount, and ids outside every range appear as 65534."""
 
 import os
+import tempfile
 
 from runtime_utils import (Skip, base_config, crun_runtime, expect, expect_eq, expect_in, main)
 
@@ -155,24 +156,55 @@ def test_idmap_option_without_mappings(rt):
     expect_eq(host_mounts_under(rt.bundles[-1][0]), [], "nothing left mounted")
 
 
-def test_idmap_with_userns_refused(rt):
-    """minirun puts the mapping on from the container's init, which has lost the rights for it
-    once in its user namespace: refused with a clear error (see runtime/README.md)."""
-    if rt.name != "minirun":
-        raise Skip("minirun's own limitation")
-    host = host_dir(rt, "idmap-userns")
-    conf = base_config()
+def test_idmap_with_userns(rt):
+    """With a user namespace (container root = host 100000) the runtime maps the mount before
+    the init enters it. Explicit mappings: a volume owned by 1000 shown as 100000, that is as
+    the container's root; the option idmap alone takes the container's own mappings (a
+    root-owned volume appears root-owned). Files created through the mounts land with the
+    source's ids on the host."""
+    if rt.name == "runc":
+        raise Skip(RUNC_SKIP)
+    owned = host_dir(rt, "idmap-userns")
+    rooted = host_dir(rt, "idmap-userns-root", uid=0, gid=0)
+    conf = base_config(["sh", "-c", "stat -c %u:%g /mnt/f /home/user/f; "
+                        "touch /mnt/new /home/user/new"])
     conf["linux"]["namespaces"].append({"type": "user"})
     conf["linux"]["uidMappings"] = one_to_one(0, 100000, 65536)
     conf["linux"]["gidMappings"] = one_to_one(0, 100000, 65536)
-    conf["mounts"].append({"destination": "/data", "type": "bind", "source": host,
+    conf["mounts"].append({"destination": "/mnt", "type": "bind", "source": owned,
                            "options": ["rbind"], "uidMappings": one_to_one(1000, 100000),
                            "gidMappings": one_to_one(1000, 100000)})
+    conf["mounts"].append({"destination": "/home/user", "type": "bind", "source": rooted,
+                           "options": ["rbind", "idmap"]})
+    b = rt.bundle(conf)
+    # the mapped root must be able to reach the rootfs (mkdtemp makes 0700 directories)
+    os.chmod(rt.workdir, 0o755)
+    os.chmod(b, 0o755)
+    # Not the host's /dev/null as stdin: crun hands stdio to the container's root, and would
+    # chown the host's device.
+    with tempfile.TemporaryFile() as stdin:
+        r = rt.cmd("run", "--bundle", b, rt.new_id(), stdin=stdin)
+    expect_eq(r.rc, 0, f"run: {r!r}")
+    expect_eq(r.out.split(), ["0:0", "0:0"], "both volumes appear as the container root's")
+    for d, want in ((owned, (1000, 1000)), (rooted, (0, 0))):
+        st = os.stat(os.path.join(d, "new"))
+        expect_eq((st.st_uid, st.st_gid), want, f"owner on the host of {d}/new")
+    expect_eq(host_mounts_under(b), [], "nothing left mounted")
+
+
+def test_idmap_joined_userns_needs_mappings(rt):
+    """The option idmap alone takes the container's mappings, which a joined user namespace
+    does not give: refused before anything is made."""
+    if rt.name != "minirun":
+        raise Skip("minirun's own check")
+    conf = base_config()
+    conf["linux"]["namespaces"].append({"type": "user", "path": "/proc/1/ns/user"})
+    conf["mounts"].append({"destination": "/mnt", "type": "bind",
+                           "source": host_dir(rt, "idmap-joined"), "options": ["rbind", "idmap"]})
     r = rt.run(conf)
     expect(r.rc != 0, f"rejected: {r!r}")
-    expect_in(f"mounts[{len(conf['mounts']) - 1}]: mount /data: idmapped mounts in a "
-              "container with a user namespace are not supported", r.err, "message")
-    expect_eq(host_mounts_under(rt.bundles[-1][0]), [], "nothing left mounted")
+    expect_in(f"mounts[{len(conf['mounts']) - 1}]: mount /mnt: an idmap option in a joined user "
+              "namespace needs the mount's own uidMappings and gidMappings", r.err, "message")
 
 
 def test_features_idmap(rt):
