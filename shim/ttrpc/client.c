@@ -3,7 +3,7 @@
 #include "cleanup.h"
 #include "envelope.h"
 #include "frame.h"
-#include "ttrpc_list.h"
+#include "dlist.h"
 #include "log.h"
 #include "ttrpc/ttrpc.pb-c.h"
 #include "xalloc.h"
@@ -28,7 +28,7 @@ enum conn_state {
 };
 
 struct call {
-	struct list link; /* in c->queued until sent, then in c->inflight */
+	struct dlist link; /* in c->queued until sent, then in c->inflight */
 	uint32_t stream_id;
 	uint8_t *frame; /* the encoded request until it is handed to uv_write */
 	size_t frame_len;
@@ -50,7 +50,7 @@ struct ttrpc_client {
 	uv_connect_t connect_req;
 	enum conn_state state;
 	uv_timer_t timer; /* the earliest call deadline */
-	struct list queued, inflight;
+	struct dlist queued, inflight;
 	uint32_t next_id;
 	struct ttrpc_decoder dec;
 	bool closing;
@@ -79,8 +79,8 @@ ttrpc_client_new(uv_loop_t *loop, const char *path)
 	c->loop = loop;
 	c->path = xstrdup(path);
 	c->state = CONN_IDLE;
-	list_init(&c->queued);
-	list_init(&c->inflight);
+	dlist_init(&c->queued);
+	dlist_init(&c->inflight);
 	ttrpc_decoder_init(&c->dec);
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
@@ -99,7 +99,7 @@ call_free(struct call *call)
 static void
 call_complete(struct call *call, const struct ttrpc_result *res)
 {
-	list_del(&call->link);
+	dlist_del(&call->link);
 	call->cb(res, call->data);
 	call_free(call);
 }
@@ -125,10 +125,10 @@ call_fail(struct call *call, int code, const char *fmt, ...)
 /* Fails every call of batch (a detached list): callbacks may start new calls, which must land in
  * the client's lists and not in this batch. */
 static void
-fail_batch(struct list *batch, int code, const char *why)
+fail_batch(struct dlist *batch, int code, const char *why)
 {
-	while (!list_empty(batch)) {
-		struct call *call = list_entry(batch->next, struct call, link);
+	while (!dlist_empty(batch)) {
+		struct call *call = dlist_entry(batch->next, struct call, link);
 
 		call_fail(call, code, "ttrpc call %s: %s", call->what, why);
 	}
@@ -137,14 +137,14 @@ fail_batch(struct list *batch, int code, const char *why)
 static void
 client_arm_timer(struct ttrpc_client *c)
 {
-	struct list *lists[] = { &c->queued, &c->inflight };
+	struct dlist *lists[] = { &c->queued, &c->inflight };
 	uint64_t first = 0, now = uv_now(c->loop);
 
 	if (c->closing)
 		return;
 	for (size_t i = 0; i < 2; i++) {
-		for (struct list *it = lists[i]->next; it != lists[i]; it = it->next) {
-			struct call *call = list_entry(it, struct call, link);
+		for (struct dlist *it = lists[i]->next; it != lists[i]; it = it->next) {
+			struct call *call = dlist_entry(it, struct call, link);
 
 			if (call->deadline && (first == 0 || call->deadline < first))
 				first = call->deadline;
@@ -160,11 +160,11 @@ client_arm_timer(struct ttrpc_client *c)
 static struct call *
 first_expired(struct ttrpc_client *c, uint64_t now)
 {
-	struct list *lists[] = { &c->queued, &c->inflight };
+	struct dlist *lists[] = { &c->queued, &c->inflight };
 
 	for (size_t i = 0; i < 2; i++) {
-		for (struct list *it = lists[i]->next; it != lists[i]; it = it->next) {
-			struct call *call = list_entry(it, struct call, link);
+		for (struct dlist *it = lists[i]->next; it != lists[i]; it = it->next) {
+			struct call *call = dlist_entry(it, struct call, link);
 
 			if (call->deadline && call->deadline <= now)
 				return call;
@@ -217,7 +217,7 @@ on_pipe_closed(uv_handle_t *h)
 		return;
 	}
 	c->state = CONN_IDLE;
-	if (!list_empty(&c->queued))
+	if (!dlist_empty(&c->queued))
 		client_connect(c);
 }
 
@@ -226,17 +226,17 @@ on_pipe_closed(uv_handle_t *h)
 static void
 client_break(struct ttrpc_client *c, bool fail_queued, const char *why)
 {
-	struct list sent, waiting;
+	struct dlist sent, waiting;
 
 	if (c->state == CONN_CONNECTING || c->state == CONN_UP) {
 		c->state = CONN_CLOSING;
 		ttrpc_decoder_release(&c->dec);
 		uv_close((uv_handle_t *)&c->pipe, on_pipe_closed);
 	}
-	list_move_all(&c->inflight, &sent);
-	list_init(&waiting);
+	dlist_move_all(&c->inflight, &sent);
+	dlist_init(&waiting);
 	if (fail_queued)
-		list_move_all(&c->queued, &waiting);
+		dlist_move_all(&c->queued, &waiting);
 	fail_batch(&sent, MINI_E_UNAVAILABLE, why);
 	fail_batch(&waiting, MINI_E_UNAVAILABLE, why);
 	client_arm_timer(c);
@@ -261,8 +261,8 @@ on_write(uv_write_t *req, int status)
 static void
 client_flush(struct ttrpc_client *c)
 {
-	while (c->state == CONN_UP && !list_empty(&c->queued)) {
-		struct call *call = list_entry(c->queued.next, struct call, link);
+	while (c->state == CONN_UP && !dlist_empty(&c->queued)) {
+		struct call *call = dlist_entry(c->queued.next, struct call, link);
 		struct write_req *wr = xcalloc(1, sizeof(*wr));
 		uv_buf_t b;
 		int r;
@@ -272,8 +272,8 @@ client_flush(struct ttrpc_client *c)
 		ttrpc_envelope_set_stream(call->frame, call->stream_id);
 		wr->buf = steal_ptr(&call->frame);
 		b = uv_buf_init((char *)wr->buf, (unsigned)call->frame_len);
-		list_del(&call->link);
-		list_add_tail(&c->inflight, &call->link);
+		dlist_del(&call->link);
+		dlist_add_tail(&c->inflight, &call->link);
 		r = uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
 		if (r < 0) {
 			_cleanup_free_ char *why = xasprintf("write: %s", uv_strerror(r));
@@ -288,8 +288,8 @@ client_flush(struct ttrpc_client *c)
 static struct call *
 find_inflight(struct ttrpc_client *c, uint32_t stream_id)
 {
-	for (struct list *it = c->inflight.next; it != &c->inflight; it = it->next) {
-		struct call *call = list_entry(it, struct call, link);
+	for (struct dlist *it = c->inflight.next; it != &c->inflight; it = it->next) {
+		struct call *call = dlist_entry(it, struct call, link);
 
 		if (call->stream_id == stream_id)
 			return call;
@@ -434,7 +434,7 @@ ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *metho
 	call->data = data;
 	if (timeout_ns > 0)
 		call->deadline = uv_now(c->loop) + (uint64_t)((timeout_ns + 999999) / 1000000);
-	list_add_tail(&c->queued, &call->link);
+	dlist_add_tail(&c->queued, &call->link);
 	if (call->deadline)
 		client_arm_timer(c);
 	switch (c->state) {
@@ -454,14 +454,14 @@ ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *metho
 void
 ttrpc_client_close(struct ttrpc_client *c)
 {
-	struct list sent, waiting;
+	struct dlist sent, waiting;
 
 	if (c->closing)
 		return;
 	c->closing = true;
 	/* New calls are refused from here on, so both batches are final. */
-	list_move_all(&c->inflight, &sent);
-	list_move_all(&c->queued, &waiting);
+	dlist_move_all(&c->inflight, &sent);
+	dlist_move_all(&c->queued, &waiting);
 	fail_batch(&sent, MINI_E_CANCELED, "client closed");
 	fail_batch(&waiting, MINI_E_CANCELED, "client closed");
 	c->pending_closes++;

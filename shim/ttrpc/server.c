@@ -3,7 +3,7 @@
 #include "envelope.h"
 #include "fd.h"
 #include "frame.h"
-#include "ttrpc_list.h"
+#include "dlist.h"
 #include "log.h"
 #include "ttrpc/ttrpc.pb-c.h"
 #include "xalloc.h"
@@ -38,7 +38,7 @@ struct method {
 struct conn {
 	uv_pipe_t pipe;		  /* pipe.data = this */
 	struct ttrpc_server *srv; /* NULL once the handle has closed */
-	struct list link;	  /* in srv->conns until the handle has closed */
+	struct dlist link;	  /* in srv->conns until the handle has closed */
 	struct ttrpc_decoder dec;
 	unsigned refs;	 /* 1 until the handle has closed, +1 per outstanding request */
 	unsigned writes; /* uv_write requests not completed */
@@ -66,7 +66,7 @@ struct ttrpc_server {
 	bool timer_closed;
 	struct method *methods;
 	size_t n_methods;
-	struct list conns;
+	struct dlist conns;
 	unsigned n_open;
 	unsigned pending_closes; /* listener and timer closes not completed */
 	bool closing;
@@ -84,7 +84,7 @@ ttrpc_server_new(uv_loop_t *loop)
 	struct ttrpc_server *srv = xcalloc(1, sizeof(*srv));
 
 	srv->loop = loop;
-	list_init(&srv->conns);
+	dlist_init(&srv->conns);
 	uv_timer_init(loop, &srv->close_timer);
 	srv->close_timer.data = srv;
 	return srv;
@@ -120,7 +120,7 @@ static void
 server_maybe_free(struct ttrpc_server *srv)
 {
 	if (!srv->closing || !srv->timer_closed || srv->pending_closes > 0 ||
-	    !list_empty(&srv->conns))
+	    !dlist_empty(&srv->conns))
 		return;
 	if (srv->done)
 		srv->done(srv->done_data);
@@ -141,7 +141,7 @@ on_handle_closed(uv_handle_t *h)
 static void
 server_maybe_finish(struct ttrpc_server *srv)
 {
-	if (!srv->closing || srv->timer_closed || !list_empty(&srv->conns))
+	if (!srv->closing || srv->timer_closed || !dlist_empty(&srv->conns))
 		return;
 	srv->timer_closed = true;
 	srv->pending_closes++;
@@ -165,7 +165,7 @@ on_conn_closed(uv_handle_t *h)
 	struct conn *conn = h->data;
 	struct ttrpc_server *srv = conn->srv;
 
-	list_del(&conn->link);
+	dlist_del(&conn->link);
 	conn->srv = NULL;
 	conn_unref(conn);
 	server_maybe_finish(srv);
@@ -430,7 +430,7 @@ on_connection(uv_stream_t *listener, int status)
 	conn->srv = srv;
 	conn->refs = 1;
 	ttrpc_decoder_init(&conn->dec);
-	list_add_tail(&srv->conns, &conn->link);
+	dlist_add_tail(&srv->conns, &conn->link);
 	srv->n_open++;
 	r = uv_accept(listener, (uv_stream_t *)&conn->pipe);
 	if (r < 0) {
@@ -526,18 +526,18 @@ static void
 on_close_timeout(uv_timer_t *t)
 {
 	struct ttrpc_server *srv = t->data;
-	struct list *it, *next;
+	struct dlist *it, *next;
 
 	for (it = srv->conns.next; it != &srv->conns; it = next) {
 		next = it->next;
-		conn_close(list_entry(it, struct conn, link));
+		conn_close(dlist_entry(it, struct conn, link));
 	}
 }
 
 void
 ttrpc_server_close(struct ttrpc_server *srv, unsigned timeout_ms, void (*done)(void *), void *data)
 {
-	struct list *it, *next;
+	struct dlist *it, *next;
 
 	if (srv->closing)
 		return;
@@ -549,7 +549,7 @@ ttrpc_server_close(struct ttrpc_server *srv, unsigned timeout_ms, void (*done)(v
 		uv_close((uv_handle_t *)&srv->listener, on_handle_closed);
 	}
 	for (it = srv->conns.next; it != &srv->conns; it = next) {
-		struct conn *conn = list_entry(it, struct conn, link);
+		struct conn *conn = dlist_entry(it, struct conn, link);
 
 		next = it->next;
 		if (conn->closing)
@@ -559,7 +559,7 @@ ttrpc_server_close(struct ttrpc_server *srv, unsigned timeout_ms, void (*done)(v
 		if (conn->writes == 0)
 			conn_close(conn);
 	}
-	if (!list_empty(&srv->conns))
+	if (!dlist_empty(&srv->conns))
 		uv_timer_start(&srv->close_timer, on_close_timeout, timeout_ms, 0);
 	server_maybe_finish(srv);
 }

@@ -1,6 +1,7 @@
-/* An intrusive doubly linked list for the shim's tables (containers, execs, waiters, jobs). */
-#ifndef MINI_SHIM_DLIST_H
-#define MINI_SHIM_DLIST_H
+/* An intrusive doubly linked list: the shim's tables (containers, execs, waiters, jobs) and the
+ * ttrpc library's connections and calls. */
+#ifndef MINI_DLIST_H
+#define MINI_DLIST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,6 +58,20 @@ dlist_pop(struct dlist *head)
 	n = head->next;
 	dlist_del(n);
 	return n;
+}
+
+/* Moves every item of from to the list to (whatever to held is dropped), leaving from empty. */
+static inline void
+dlist_move_all(struct dlist *from, struct dlist *to)
+{
+	dlist_init(to);
+	if (dlist_empty(from))
+		return;
+	to->next = from->next;
+	to->prev = from->prev;
+	to->next->prev = to;
+	to->prev->next = to;
+	dlist_init(from);
 }
 
 static inline size_t
