@@ -118,3 +118,16 @@ flags_usage(const char *usage, const char *description, const struct flag *flags
 		printf("   %-28s %s\n", left, f->help);
 	}
 }
+
+int
+flags_parse_or_usage(const struct flag *flags, int argc, char **argv, int *i, const char *usage,
+		     const char *description, struct mini_err **err)
+{
+	bool help = false;
+	int ret = flags_parse(flags, argc, argv, i, &help, err);
+
+	if (ret < 0 || !help)
+		return ret;
+	flags_usage(usage, description, flags);
+	return 1;
+}

@@ -32,4 +32,9 @@ int flags_parse(const struct flag *flags, int argc, char **argv, int *i, bool *h
 /* Prints "usage" and the flag table to stdout. */
 void flags_usage(const char *usage, const char *description, const struct flag *flags);
 
+/* flags_parse, and for -h/--help the usage. Returns 1 when the help was printed (the command is
+ * done), 0 to go on, or flags_parse's error. */
+int flags_parse_or_usage(const struct flag *flags, int argc, char **argv, int *i, const char *usage,
+			 const char *description, struct mini_err **err);
+
 #endif

@@ -22,7 +22,7 @@ create_or_run(const struct minirt_ctx *ctx, int argc, char **argv, bool run, int
 	      struct mini_err **err)
 {
 	struct minirt_create_opts o = { 0 };
-	bool help = false, detach = false, keep = false, no_subreaper = false;
+	bool detach = false, keep = false, no_subreaper = false;
 	const char *ignored = NULL;
 	const struct flag flags[] = {
 		{ "bundle", 'b', FLAG_STRING, &o.bundle, "path to the bundle (default: .)" },
@@ -43,14 +43,11 @@ create_or_run(const struct minirt_ctx *ctx, int argc, char **argv, bool run, int
 				: "minirun create [options] <container-id>";
 	int i = 1, ret;
 
-	ret = flags_parse(flags, argc, argv, &i, &help, err);
-	if (ret < 0)
-		return ret;
-	if (help) {
-		flags_usage(usage, run ? "Create and run a container." : "Create a container.",
-			    run ? flags : flags);
-		return 0;
-	}
+	ret = flags_parse_or_usage(flags, argc, argv, &i, usage,
+				   run ? "Create and run a container." : "Create a container.",
+				   err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
 	ret = cli_want_args(argc, i, 1, run ? "run" : "create", err);
 	if (ret < 0)
 		return ret;

@@ -36,7 +36,7 @@ cmd_events(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code,
 {
 	_cleanup_free_ char *json = NULL;
 	const char *interval = "5s";
-	bool help = false, stats = false;
+	bool stats = false;
 	const struct flag flags[] = {
 		{ "interval", 0, FLAG_STRING, &interval, "stats collection interval (default 5s)" },
 		{ "stats", 0, FLAG_BOOL, &stats, "display the container's stats once, then exit" },
@@ -45,15 +45,11 @@ cmd_events(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code,
 	unsigned ms = 0;
 	int i = 1, ret;
 
-	ret = flags_parse(flags, argc, argv, &i, &help, err);
-	if (ret < 0)
-		return ret;
-	if (help) {
-		flags_usage("minirun events [--stats] [--interval 5s] <container-id>",
-			    "Display the container's resource statistics and OOM events (JSON).",
-			    flags);
-		return 0;
-	}
+	ret = flags_parse_or_usage(
+		flags, argc, argv, &i, "minirun events [--stats] [--interval 5s] <container-id>",
+		"Display the container's resource statistics and OOM events (JSON).", err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
 	ret = cli_want_args(argc, i, 1, "events", err);
 	if (ret == 0)
 		ret = parse_interval(interval, &ms, err);

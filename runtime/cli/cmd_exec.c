@@ -16,7 +16,6 @@ cmd_exec(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code, st
 	_cleanup_(strv_freep) struct strv caps = { 0 };
 	struct minirt_exec_opts o = { 0 };
 	const char *ignored = NULL;
-	bool help = false;
 	const struct flag flags[] = {
 		{ "process", 'p', FLAG_STRING, &o.process, "process.json to run" },
 		{ "console-socket", 0, FLAG_STRING, &o.console_socket,
@@ -38,14 +37,11 @@ cmd_exec(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code, st
 	};
 	int i = 1, ret;
 
-	ret = flags_parse(flags, argc, argv, &i, &help, err);
-	if (ret < 0)
-		return ret;
-	if (help) {
-		flags_usage("minirun exec [options] <container-id> [command [args...]]",
-			    "Execute a new process inside the container.", flags);
-		return 0;
-	}
+	ret = flags_parse_or_usage(flags, argc, argv, &i,
+				   "minirun exec [options] <container-id> [command [args...]]",
+				   "Execute a new process inside the container.", err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
 	if (argc - i < 1)
 		return mini_err_set(err, EINVAL, "\"exec\" requires a container id");
 	if (o.process == NULL && argc - i < 2)

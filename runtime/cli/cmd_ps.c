@@ -89,7 +89,6 @@ cmd_ps(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code, stru
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	const char *format = "table";
-	bool help = false;
 	const struct flag flags[] = {
 		{ "format", 'f', FLAG_STRING, &format, "table or json" },
 		{ NULL, 0, FLAG_BOOL, NULL, NULL },
@@ -97,14 +96,11 @@ cmd_ps(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code, stru
 	size_t n = 0, k;
 	int i = 1, ret;
 
-	ret = flags_parse(flags, argc, argv, &i, &help, err);
-	if (ret < 0)
-		return ret;
-	if (help) {
-		flags_usage("minirun ps [--format table|json] <container-id> [ps options]",
-			    "Display the processes running inside a container.", flags);
-		return 0;
-	}
+	ret = flags_parse_or_usage(flags, argc, argv, &i,
+				   "minirun ps [--format table|json] <container-id> [ps options]",
+				   "Display the processes running inside a container.", err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
 	if (argc - i < 1)
 		return mini_err_set(err, EINVAL, "\"ps\" requires a container id");
 	ret = minirt_container_pids(ctx, argv[i], &pids, &n, err);
@@ -128,7 +124,7 @@ cmd_list(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code, st
 {
 	struct minirt_info *v = NULL;
 	const char *format = "table";
-	bool help = false, quiet = false;
+	bool quiet = false;
 	const struct flag flags[] = {
 		{ "format", 'f', FLAG_STRING, &format, "table or json" },
 		{ "quiet", 'q', FLAG_BOOL, &quiet, "only the ids" },
@@ -137,14 +133,11 @@ cmd_list(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code, st
 	size_t n = 0, k;
 	int i = 1, ret;
 
-	ret = flags_parse(flags, argc, argv, &i, &help, err);
-	if (ret < 0)
-		return ret;
-	if (help) {
-		flags_usage("minirun list [--format table|json] [--quiet]",
-			    "List the containers under the state root.", flags);
-		return 0;
-	}
+	ret = flags_parse_or_usage(flags, argc, argv, &i,
+				   "minirun list [--format table|json] [--quiet]",
+				   "List the containers under the state root.", err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
 	ret = minirt_list(ctx, &v, &n, err);
 	if (ret < 0)
 		return ret;

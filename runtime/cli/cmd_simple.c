@@ -66,16 +66,11 @@ static int
 one_id(int argc, char **argv, const struct flag *flags, const char *usage, const char *desc,
        const char **id, struct mini_err **err)
 {
-	bool help = false;
 	int i = 1, ret;
 
-	ret = flags_parse(flags, argc, argv, &i, &help, err);
-	if (ret < 0)
+	ret = flags_parse_or_usage(flags, argc, argv, &i, usage, desc, err);
+	if (ret != 0)
 		return ret;
-	if (help) {
-		flags_usage(usage, desc, flags);
-		return 1;
-	}
 	ret = cli_want_args(argc, i, 1, argv[0], err);
 	if (ret < 0)
 		return ret;
@@ -119,21 +114,18 @@ cmd_state(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code,
 int
 cmd_kill(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code, struct mini_err **err)
 {
-	bool all = false, help = false;
+	bool all = false;
 	const struct flag flags[] = {
 		{ "all", 'a', FLAG_BOOL, &all, "signal every process in the container" },
 		{ NULL, 0, FLAG_BOOL, NULL, NULL },
 	};
 	int i = 1, sig = SIGTERM, ret;
 
-	ret = flags_parse(flags, argc, argv, &i, &help, err);
-	if (ret < 0)
-		return ret;
-	if (help) {
-		flags_usage("minirun kill [--all] <container-id> [signal]",
-			    "Send a signal (default SIGTERM) to the container's init.", flags);
-		return 0;
-	}
+	ret = flags_parse_or_usage(flags, argc, argv, &i,
+				   "minirun kill [--all] <container-id> [signal]",
+				   "Send a signal (default SIGTERM) to the container's init.", err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
 	if (argc - i < 1 || argc - i > 2)
 		return mini_err_set(err, EINVAL, "\"kill\" requires 1 or 2 arguments");
 	if (argc - i == 2 && (ret = cli_parse_signal(argv[i + 1], &sig, err)) < 0)

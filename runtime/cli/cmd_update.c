@@ -163,7 +163,6 @@ cmd_update(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code,
 		.blkio = { { "blkio-weight", "weight", NUM_UINT, NULL } },
 		.pids = { { "pids-limit", "limit", NUM_INT, NULL } },
 	};
-	bool help = false;
 	const struct flag flags[] = {
 		{ "resources", 'r', FLAG_STRING, &u.resources,
 		  "resources JSON file, - for stdin (the other flags are then ignored)" },
@@ -189,14 +188,10 @@ cmd_update(const struct minirt_ctx *ctx, int argc, char **argv, int *exit_code,
 	};
 	int i = 1, ret;
 
-	ret = flags_parse(flags, argc, argv, &i, &help, err);
-	if (ret < 0)
-		return ret;
-	if (help) {
-		flags_usage("minirun update [options] <container-id>",
-			    "Update the resource limits of a running container.", flags);
-		return 0;
-	}
+	ret = flags_parse_or_usage(flags, argc, argv, &i, "minirun update [options] <container-id>",
+				   "Update the resource limits of a running container.", err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
 	ret = cli_want_args(argc, i, 1, "update", err);
 	if (ret < 0)
 		return ret;
