@@ -257,37 +257,28 @@ def pb_uint(num, value):
     return _varint(num << 3) + _varint(value)
 
 
+def _read_varint(data, i):
+    """The varint at data[i:]: (value, index after it)."""
+    v, shift = 0, 0
+    while True:
+        b = data[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
 def pb_parse(data):
     """{field number: [values]} with ints for varints and bytes for length-delimited."""
     out, i = {}, 0
     while i < len(data):
-        key, shift = 0, 0
-        while True:
-            b = data[i]
-            i += 1
-            key |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
+        key, i = _read_varint(data, i)
         num, wt = key >> 3, key & 7
         if wt == 0:
-            v, shift = 0, 0
-            while True:
-                b = data[i]
-                i += 1
-                v |= (b & 0x7F) << shift
-                shift += 7
-                if not b & 0x80:
-                    break
+            v, i = _read_varint(data, i)
         elif wt == 2:
-            ln, shift = 0, 0
-            while True:
-                b = data[i]
-                i += 1
-                ln |= (b & 0x7F) << shift
-                shift += 7
-                if not b & 0x80:
-                    break
+            ln, i = _read_varint(data, i)
             v = data[i:i + ln]
             i += ln
         elif wt == 1:
