@@ -19,20 +19,6 @@ extern char **environ;
 
 #define HOOK_OUTPUT_MAX 4096
 
-const char *
-hook_kind_name(enum spec_hook_kind k)
-{
-	static const char *const names[SPEC_HOOK_KIND_COUNT] = {
-		[SPEC_HOOK_PRESTART] = "prestart",
-		[SPEC_HOOK_CREATE_RUNTIME] = "createRuntime",
-		[SPEC_HOOK_CREATE_CONTAINER] = "createContainer",
-		[SPEC_HOOK_START_CONTAINER] = "startContainer",
-		[SPEC_HOOK_POSTSTART] = "poststart",
-		[SPEC_HOOK_POSTSTOP] = "poststop",
-	};
-	return names[k];
-}
-
 static void __attribute__((noreturn)) hook_child(const struct spec_hook *h, int in, int out)
 {
 	char *const fallback[] = { h->path, NULL };
@@ -159,7 +145,7 @@ hooks_run(const struct minirt_spec *s, enum spec_hook_kind k, const char *state_
 	int ret;
 
 	for (i = 0; i < s->hooks_len[k]; i++) {
-		ret = run_one(&s->hooks[k][i], hook_kind_name(k), i, state_json, err);
+		ret = run_one(&s->hooks[k][i], spec_hook_name(k), i, state_json, err);
 		if (ret < 0)
 			return ret;
 	}

@@ -7,9 +7,6 @@
 #include "err.h"
 #include "spec.h"
 
-/* The config.json name of a kind ("createRuntime"). */
-const char *hook_kind_name(enum spec_hook_kind k);
-
 /* Runs the hooks of kind k in order; the first failure stops and sets *err. */
 int hooks_run(const struct minirt_spec *s, enum spec_hook_kind k, const char *state_json,
 	      struct mini_err **err);

@@ -279,14 +279,19 @@ parse_mount(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err
 	return 0;
 }
 
-static const char *const hook_keys[SPEC_HOOK_KIND_COUNT] = {
-	[SPEC_HOOK_PRESTART] = "prestart",
-	[SPEC_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[SPEC_HOOK_CREATE_CONTAINER] = "createContainer",
-	[SPEC_HOOK_START_CONTAINER] = "startContainer",
-	[SPEC_HOOK_POSTSTART] = "poststart",
-	[SPEC_HOOK_POSTSTOP] = "poststop",
-};
+const char *
+spec_hook_name(enum spec_hook_kind k)
+{
+	static const char *const names[SPEC_HOOK_KIND_COUNT] = {
+		[SPEC_HOOK_PRESTART] = "prestart",
+		[SPEC_HOOK_CREATE_RUNTIME] = "createRuntime",
+		[SPEC_HOOK_CREATE_CONTAINER] = "createContainer",
+		[SPEC_HOOK_START_CONTAINER] = "startContainer",
+		[SPEC_HOOK_POSTSTART] = "poststart",
+		[SPEC_HOOK_POSTSTOP] = "poststop",
+	};
+	return names[k];
+}
 
 static int
 parse_hook(yajl_val v, const char *path, void *elem, void *ctx, struct mini_err **err)
@@ -316,7 +321,7 @@ parse_hooks(yajl_val v, const char *path, void *out, struct mini_err **err)
 	int k, ret;
 
 	for (k = 0; k < SPEC_HOOK_KIND_COUNT; k++) {
-		ret = spec_opt_objects(v, hook_keys[k], path, &s->hooks[k], &s->hooks_len[k],
+		ret = spec_opt_objects(v, spec_hook_name(k), path, &s->hooks[k], &s->hooks_len[k],
 				       parse_hook, NULL, err);
 		if (ret < 0)
 			return ret;

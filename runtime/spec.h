@@ -110,6 +110,9 @@ enum spec_hook_kind {
 	SPEC_HOOK_KIND_COUNT,
 };
 
+/* The hook's key in config.json ("prestart", "createRuntime" …). */
+const char *spec_hook_name(enum spec_hook_kind k);
+
 struct spec_hook {
 	char *path;
 	char **args;
