@@ -19,22 +19,33 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+/* A container that is not stopped and has a cgroup: what stats and events read. */
+static int
+open_with_cgroup(const struct minirt_ctx *ctx, const char *id, struct state_dir **sd,
+		 struct container_state **st, struct mini_err **err)
+{
+	enum container_status status;
+	int ret = container_open(ctx, id, sd, st, &status, err);
+
+	if (ret < 0)
+		return ret;
+	if (status == STATUS_STOPPED)
+		return mini_err_set(err, ESRCH, "container with id %s is not running", id);
+	if ((*st)->cg == NULL)
+		return mini_err_set(err, ENOTSUP, "container %s has no cgroup", id);
+	return 0;
+}
+
 int
 minirt_container_stats(const struct minirt_ctx *ctx, const char *id, char **json,
 		       struct mini_err **err)
 {
 	_cleanup_(state_dir_freep) struct state_dir *sd = NULL;
 	_cleanup_(container_state_freep) struct container_state *st = NULL;
-	enum container_status status;
-	int ret;
+	int ret = open_with_cgroup(ctx, id, &sd, &st, err);
 
-	ret = container_open(ctx, id, &sd, &st, &status, err);
 	if (ret < 0)
 		return ret;
-	if (status == STATUS_STOPPED)
-		return mini_err_set(err, ESRCH, "container with id %s is not running", id);
-	if (st->cg == NULL)
-		return mini_err_set(err, ENOTSUP, "container %s has no cgroup", id);
 	return cgroup_stats_json(st->cg, id, json, err);
 }
 
@@ -110,19 +121,14 @@ minirt_container_events(const struct minirt_ctx *ctx, const char *id, unsigned i
 	_cleanup_free_ char *oom_line = xasprintf("{\"type\":\"oom\",\"id\":\"%s\"}", id);
 	_cleanup_free_ char *v2_events = NULL;
 	_cleanup_close_ int oom_fd = -1;
-	enum container_status status;
 	unsigned long long kills = 0;
 	int ret;
 
 	if (interval_ms == 0)
 		return mini_err_set(err, EINVAL, "duration interval must be greater than 0");
-	ret = container_open(ctx, id, &sd, &st, &status, err);
+	ret = open_with_cgroup(ctx, id, &sd, &st, err);
 	if (ret < 0)
 		return ret;
-	if (status == STATUS_STOPPED)
-		return mini_err_set(err, ESRCH, "container with id %s is not running", id);
-	if (st->cg == NULL)
-		return mini_err_set(err, ENOTSUP, "container %s has no cgroup", id);
 	state_dir_freep(&sd);
 	oom_fd = oom_watch(st->cg, &v2_events);
 	if (v2_events)
