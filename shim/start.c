@@ -4,6 +4,7 @@
  * containerd parses the combined output. */
 #include "cgroup.h"
 #include "cleanup.h"
+#include "fd.h"
 #include "fs.h"
 #include "json.h"
 #include "options.h"
@@ -162,17 +163,9 @@ read_stdin_options(const char *id, struct shim_opts *o)
 	_cleanup_free_ uint8_t *buf = xmalloc(STDIN_MAX);
 	Google__Protobuf__Any *any;
 	size_t n = 0;
-	ssize_t r;
 
 	memset(o, 0, sizeof(*o));
-	while (n < STDIN_MAX && (r = read(0, buf + n, STDIN_MAX - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return;
-		n += (size_t)r;
-	}
-	if (n == 0)
+	if (read_all(0, buf, STDIN_MAX, &n, NULL) < 0 || n == 0)
 		return;
 	any = google__protobuf__any__unpack(NULL, n, buf);
 	if (any == NULL)
