@@ -112,11 +112,17 @@ def scenario_log_file(s, rt):
     path = os.path.join(s.c.tmpdir, f"{rt.name}-log", "out.log")
     r = s.ctr("run", "--rm", *rt.args, "--log-uri", f"file://{path}", IMAGE, rt.cid("logf"),
               "sh", "-c", "echo out; echo err >&2")
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        text = str(e)
+    # The runc shim may still be writing the file when ctr returns: wait for both lines.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError as e:
+            text = str(e)
+        if text.count("\n") >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     t.ok(r.returncode == 0 and sorted(text.splitlines()) == ["err", "out"],
          f"{rt.name}: file:// log URI gets stdout and stderr", diag=(r, text))
 
